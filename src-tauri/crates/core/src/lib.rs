@@ -1,0 +1,132 @@
+//! Postwerk's core: domain types, the SQLite store, secrets, workspaces and settings.
+//! It never depends on Tauri; the desktop shell and the CLI both call into [`Core`].
+
+pub mod error;
+pub mod logging;
+pub mod paths;
+pub mod secrets;
+pub mod settings;
+pub mod store;
+pub mod tz;
+pub mod workspaces;
+
+pub use error::{Error, ErrorCode, Result};
+pub use paths::AppPaths;
+pub use secrets::{Secret, SecretKey, SecretStore};
+pub use settings::{Language, Settings, SettingsStore};
+pub use store::Store;
+pub use workspaces::{NewWorkspace, Workspace, WorkspacePatch, Workspaces};
+
+/// Facts about this installation that the UI shows.
+#[derive(Debug, Clone, serde::Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[serde(rename_all = "camelCase")]
+pub struct AppInfo {
+    pub version: String,
+    pub data_dir: String,
+    pub log_dir: String,
+    /// The OS language as a BCP 47 tag ("de-DE"), when known.
+    pub system_locale: Option<String>,
+    /// The OS time zone (IANA), UTC when unknown.
+    pub system_time_zone: String,
+}
+
+/// Whether the OS keychain can be used, and if not, what to do.
+#[derive(Debug, Clone, serde::Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[serde(rename_all = "camelCase")]
+pub struct KeychainStatus {
+    pub available: bool,
+    /// "secret-service", "macos-keychain", "windows-credential-manager".
+    pub backend: Option<String>,
+    /// Why it is not available and what to install or start.
+    pub problem: Option<String>,
+}
+
+/// One open Postwerk data folder: the store plus the services built on it.
+#[derive(Debug, Clone)]
+pub struct Core {
+    paths: AppPaths,
+    store: Store,
+    workspaces: Workspaces,
+    settings: SettingsStore,
+}
+
+impl Core {
+    /// Opens the data folder: creates it when missing, opens the database (refusing one from
+    /// a newer Postwerk) and applies migrations.
+    pub async fn open(paths: AppPaths) -> Result<Self> {
+        paths.ensure()?;
+        let store = Store::open(&paths.database()).await?;
+        Ok(Self::with_store(paths, store))
+    }
+
+    pub fn with_store(paths: AppPaths, store: Store) -> Self {
+        Self {
+            workspaces: Workspaces::new(store.clone()),
+            settings: SettingsStore::new(store.clone()),
+            paths,
+            store,
+        }
+    }
+
+    pub fn paths(&self) -> &AppPaths {
+        &self.paths
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    pub fn workspaces(&self) -> &Workspaces {
+        &self.workspaces
+    }
+
+    pub fn settings(&self) -> &SettingsStore {
+        &self.settings
+    }
+
+    pub fn app_info(&self) -> AppInfo {
+        AppInfo {
+            version: env!("CARGO_PKG_VERSION").to_string(),
+            data_dir: self.paths.data_dir().display().to_string(),
+            log_dir: self.paths.log_dir().display().to_string(),
+            system_locale: sys_locale::get_locale(),
+            system_time_zone: tz::system_zone(),
+        }
+    }
+
+    pub async fn close(&self) {
+        self.store.close().await;
+    }
+}
+
+/// Opens the OS keychain and reports whether it works. Runs blocking keychain calls on a
+/// blocking thread.
+pub async fn keychain_status() -> KeychainStatus {
+    let probe = tokio::task::spawn_blocking(
+        || -> std::result::Result<&'static str, secrets::SecretError> {
+            let store = secrets::KeyringStore::open(secrets::SERVICE)?;
+            store.check()?;
+            Ok(store.backend())
+        },
+    )
+    .await;
+    match probe {
+        Ok(Ok(backend)) => KeychainStatus {
+            available: true,
+            backend: Some(backend.to_string()),
+            problem: None,
+        },
+        Ok(Err(e)) => KeychainStatus {
+            available: false,
+            backend: None,
+            problem: Some(e.to_string()),
+        },
+        Err(join) => KeychainStatus {
+            available: false,
+            backend: None,
+            problem: Some(format!("keychain check failed: {join}")),
+        },
+    }
+}

@@ -1,0 +1,78 @@
+//! Where Postwerk keeps its files, without needing a Tauri `AppHandle`, so the app, the CLI
+//! and tests agree on one data folder.
+
+use std::path::{Path, PathBuf};
+
+/// Environment variable that moves every Postwerk file (tests, portable use).
+pub const DATA_DIR_ENV: &str = "POSTWERK_DATA_DIR";
+
+#[derive(Debug, Clone)]
+pub struct AppPaths {
+    data_dir: PathBuf,
+}
+
+impl AppPaths {
+    /// An explicit folder (the CLI's `--data-dir`), else `POSTWERK_DATA_DIR`, else the OS
+    /// app-data folder (`~/.local/share/postwerk` on Linux,
+    /// `~/Library/Application Support/app.postwerk.Postwerk` on macOS,
+    /// `%APPDATA%\postwerk\Postwerk\data` on Windows).
+    pub fn resolve(explicit: Option<PathBuf>) -> crate::Result<Self> {
+        if let Some(dir) = explicit {
+            return Ok(Self::at(dir));
+        }
+        if let Some(dir) = std::env::var_os(DATA_DIR_ENV).filter(|v| !v.is_empty()) {
+            return Ok(Self::at(PathBuf::from(dir)));
+        }
+        let dirs =
+            directories::ProjectDirs::from("app", "postwerk", "Postwerk").ok_or_else(|| {
+                crate::Error::io(
+                    "finding the app-data folder",
+                    std::io::Error::new(
+                        std::io::ErrorKind::NotFound,
+                        format!("no home folder found; set {DATA_DIR_ENV}"),
+                    ),
+                )
+            })?;
+        Ok(Self::at(dirs.data_dir().to_path_buf()))
+    }
+
+    pub fn at(data_dir: impl Into<PathBuf>) -> Self {
+        Self {
+            data_dir: data_dir.into(),
+        }
+    }
+
+    pub fn data_dir(&self) -> &Path {
+        &self.data_dir
+    }
+
+    pub fn database(&self) -> PathBuf {
+        self.data_dir.join("postwerk.db")
+    }
+
+    pub fn log_dir(&self) -> PathBuf {
+        self.data_dir.join("logs")
+    }
+
+    /// Creates the data and log folders when missing.
+    pub fn ensure(&self) -> crate::Result<()> {
+        for dir in [self.data_dir.clone(), self.log_dir()] {
+            std::fs::create_dir_all(&dir)
+                .map_err(|e| crate::Error::io(format!("creating {}", dir.display()), e))?;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn explicit_folder_wins_and_files_live_inside_it() {
+        let paths = AppPaths::resolve(Some(PathBuf::from("/tmp/pw-explicit"))).unwrap();
+        assert_eq!(paths.data_dir(), Path::new("/tmp/pw-explicit"));
+        assert_eq!(paths.database(), Path::new("/tmp/pw-explicit/postwerk.db"));
+        assert_eq!(paths.log_dir(), Path::new("/tmp/pw-explicit/logs"));
+    }
+}

@@ -1,0 +1,195 @@
+//! Application settings, kept in the `settings` table as JSON values. Never secrets.
+
+use serde::{Deserialize, Serialize};
+
+use crate::Result;
+use crate::store::{Store, now_utc};
+
+/// UI language: follow the OS, or a fixed one.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[serde(rename_all = "lowercase")]
+pub enum Language {
+    #[default]
+    System,
+    En,
+    De,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[serde(rename_all = "camelCase")]
+pub struct Settings {
+    pub language: Language,
+    /// The workspace the UI shows; always an existing one when any exists.
+    pub current_workspace_id: Option<String>,
+}
+
+const LANGUAGE: &str = "language";
+const CURRENT_WORKSPACE: &str = "current_workspace";
+
+#[derive(Debug, Clone)]
+pub struct SettingsStore {
+    store: Store,
+}
+
+impl SettingsStore {
+    pub fn new(store: Store) -> Self {
+        Self { store }
+    }
+
+    async fn read<T: serde::de::DeserializeOwned>(&self, key: &str) -> Result<Option<T>> {
+        let value: Option<String> = sqlx::query_scalar("SELECT value FROM settings WHERE key = ?")
+            .bind(key)
+            .fetch_optional(self.store.pool())
+            .await?;
+        Ok(value.and_then(|v| match serde_json::from_str(&v) {
+            Ok(parsed) => Some(parsed),
+            Err(e) => {
+                // An unknown value (say, from a newer version) falls back to the default.
+                tracing::warn!(key, error = %e, "ignoring unreadable setting");
+                None
+            }
+        }))
+    }
+
+    async fn write<T: Serialize>(&self, key: &str, value: &T) -> Result<()> {
+        let json = serde_json::to_string(value).expect("settings values serialise");
+        sqlx::query(
+            "INSERT INTO settings (key, value, updated_at) VALUES (?1, ?2, ?3) \
+             ON CONFLICT (key) DO UPDATE SET value = ?2, updated_at = ?3",
+        )
+        .bind(key)
+        .bind(json)
+        .bind(now_utc())
+        .execute(self.store.pool())
+        .await?;
+        Ok(())
+    }
+
+    /// The settings, with the current workspace resolved: a stored id whose workspace is gone
+    /// falls back to the first workspace by name (or none).
+    pub async fn get(&self) -> Result<Settings> {
+        let language = self.read(LANGUAGE).await?.unwrap_or_default();
+        let stored: Option<String> = self.read(CURRENT_WORKSPACE).await?;
+        let current_workspace_id: Option<String> = sqlx::query_scalar(
+            "SELECT id FROM workspaces ORDER BY id = ?1 DESC, name COLLATE NOCASE, id LIMIT 1",
+        )
+        .bind(stored)
+        .fetch_optional(self.store.pool())
+        .await?;
+        Ok(Settings {
+            language,
+            current_workspace_id,
+        })
+    }
+
+    pub async fn set_language(&self, language: Language) -> Result<Settings> {
+        self.write(LANGUAGE, &language).await?;
+        self.get().await
+    }
+
+    /// Selects the workspace the UI shows. `None` clears the choice.
+    pub async fn set_current_workspace(&self, id: Option<&str>) -> Result<Settings> {
+        if let Some(id) = id {
+            let exists: bool =
+                sqlx::query_scalar("SELECT count(*) > 0 FROM workspaces WHERE id = ?")
+                    .bind(id)
+                    .fetch_one(self.store.pool())
+                    .await?;
+            if !exists {
+                return Err(crate::Error::not_found(format!("workspace {id}")));
+            }
+        }
+        self.write(CURRENT_WORKSPACE, &id).await?;
+        self.get().await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::workspaces::{NewWorkspace, Workspaces};
+
+    #[tokio::test]
+    async fn defaults_then_language_round_trip() {
+        let store = Store::in_memory().await.unwrap();
+        let settings = SettingsStore::new(store);
+        assert_eq!(settings.get().await.unwrap(), Settings::default());
+        assert_eq!(
+            settings.set_language(Language::De).await.unwrap().language,
+            Language::De
+        );
+        assert_eq!(settings.get().await.unwrap().language, Language::De);
+    }
+
+    #[tokio::test]
+    async fn current_workspace_follows_deletes() {
+        let store = Store::in_memory().await.unwrap();
+        let ws = Workspaces::new(store.clone());
+        let settings = SettingsStore::new(store.clone());
+        let a = ws
+            .create(NewWorkspace {
+                name: "A".into(),
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+        let b = ws
+            .create(NewWorkspace {
+                name: "B".into(),
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+        assert_eq!(
+            settings
+                .get()
+                .await
+                .unwrap()
+                .current_workspace_id
+                .as_deref(),
+            Some(a.id.as_str())
+        );
+        settings.set_current_workspace(Some(&b.id)).await.unwrap();
+        assert_eq!(
+            settings
+                .get()
+                .await
+                .unwrap()
+                .current_workspace_id
+                .as_deref(),
+            Some(b.id.as_str())
+        );
+        ws.delete(&b.id).await.unwrap();
+        assert_eq!(
+            settings
+                .get()
+                .await
+                .unwrap()
+                .current_workspace_id
+                .as_deref(),
+            Some(a.id.as_str())
+        );
+        let err = settings
+            .set_current_workspace(Some("nope"))
+            .await
+            .unwrap_err();
+        assert_eq!(err.code(), crate::ErrorCode::NotFound);
+    }
+
+    #[tokio::test]
+    async fn an_unreadable_value_falls_back_to_the_default() {
+        let store = Store::in_memory().await.unwrap();
+        sqlx::query(
+            "INSERT INTO settings (key, value, updated_at) VALUES ('language', '\"klingon\"', 'x')",
+        )
+        .execute(store.pool())
+        .await
+        .unwrap();
+        assert_eq!(
+            SettingsStore::new(store).get().await.unwrap().language,
+            Language::System
+        );
+    }
+}
