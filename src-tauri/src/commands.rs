@@ -16,14 +16,14 @@ pub fn app_info(state: State<'_, AppState>) -> IpcResult<AppInfo> {
 
 #[tauri::command]
 #[specta::specta]
-pub fn list_time_zones() -> Vec<String> {
-    postwerk_core::tz::all_zones()
+pub fn list_time_zones() -> IpcResult<Vec<String>> {
+    Ok(postwerk_core::tz::all_zones())
 }
 
 #[tauri::command]
 #[specta::specta]
-pub async fn keychain_status() -> KeychainStatus {
-    postwerk_core::keychain_status().await
+pub async fn keychain_status() -> IpcResult<KeychainStatus> {
+    Ok(postwerk_core::keychain_status().await)
 }
 
 #[tauri::command]

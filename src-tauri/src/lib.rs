@@ -27,19 +27,22 @@ impl AppState {
 
 /// The typed command set; feeds both the invoke handler and the generated bindings.
 pub fn specta_builder() -> tauri_specta::Builder<tauri::Wry> {
-    tauri_specta::Builder::<tauri::Wry>::new().commands(tauri_specta::collect_commands![
-        commands::app_info,
-        commands::list_time_zones,
-        commands::keychain_status,
-        commands::list_workspaces,
-        commands::create_workspace,
-        commands::update_workspace,
-        commands::delete_workspace,
-        commands::get_settings,
-        commands::set_language,
-        commands::set_current_workspace,
-        commands::open_log_folder,
-    ])
+    tauri_specta::Builder::<tauri::Wry>::new()
+        // One TypeScript type per Rust type (no separate _Serialize/_Deserialize shapes).
+        .disable_serde_phases()
+        .commands(tauri_specta::collect_commands![
+            commands::app_info,
+            commands::list_time_zones,
+            commands::keychain_status,
+            commands::list_workspaces,
+            commands::create_workspace,
+            commands::update_workspace,
+            commands::delete_workspace,
+            commands::get_settings,
+            commands::set_language,
+            commands::set_current_workspace,
+            commands::open_log_folder,
+        ])
 }
 
 /// Where the generated bindings live, relative to this crate.

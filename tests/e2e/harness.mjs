@@ -1,0 +1,94 @@
+// Drives the real Postwerk window: tauri-driver (which starts WebKitWebDriver) launches the
+// app binary with the environment given here. Runs under scripts/with-session (Xvfb, private
+// D-Bus with gnome-keyring, temporary HOME).
+import { spawn, spawnSync } from "node:child_process";
+import { mkdtempSync, mkdirSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { Builder, By, Capabilities, until } from "selenium-webdriver";
+
+export const ROOT = resolve(import.meta.dirname, "../..");
+export const APP = process.env.POSTWERK_APP_BINARY ?? join(ROOT, "target/debug/postwerk-app");
+export const CLI = process.env.POSTWERK_CLI_BINARY ?? join(ROOT, "target/debug/postwerk");
+const TAURI_DRIVER = process.env.TAURI_DRIVER ?? join(process.env.CARGO_HOME ?? join(process.env.HOME, ".cargo"), "bin/tauri-driver");
+export const ARTIFACTS = join(ROOT, "tests/e2e/artifacts");
+
+let nextPort = 4444 + (process.pid % 200) * 2;
+
+export function newDataDir() {
+  return mkdtempSync(join(tmpdir(), "postwerk-e2e-"));
+}
+
+/** Runs the postwerk CLI against a data folder and returns stdout. */
+export function cli(dataDir, ...args) {
+  const out = spawnSync(CLI, ["--data-dir", dataDir, ...args], { encoding: "utf8" });
+  if (out.status !== 0) throw new Error(`postwerk ${args.join(" ")} failed: ${out.stderr}`);
+  return out.stdout;
+}
+
+async function waitForDriver(port, child) {
+  const deadline = Date.now() + 20_000;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`tauri-driver exited with ${child.exitCode}`);
+    try {
+      const res = await fetch(`http://127.0.0.1:${port}/status`);
+      if (res.ok) return;
+    } catch {
+      // not up yet
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error("tauri-driver did not start");
+}
+
+/**
+ * Starts the app on `dataDir` and returns { driver, quit }. `env` adds environment variables
+ * for the app (tauri-driver passes its environment on).
+ */
+export async function launch(dataDir, env = {}) {
+  const port = nextPort++;
+  const nativePort = nextPort++;
+  const driverProcess = spawn(TAURI_DRIVER, ["--port", String(port), "--native-port", String(nativePort)], {
+    env: { ...process.env, POSTWERK_DATA_DIR: dataDir, ...env },
+    stdio: ["ignore", "ignore", "inherit"],
+  });
+  await waitForDriver(port, driverProcess);
+  const caps = new Capabilities();
+  caps.setBrowserName("wry");
+  caps.set("tauri:options", { application: APP });
+  const driver = await new Builder().withCapabilities(caps).usingServer(`http://127.0.0.1:${port}/`).build();
+  await driver.wait(until.elementLocated(By.css("body[data-ready='1']")), 20_000, "the UI never became ready");
+  let closed = false;
+  const quit = async () => {
+    if (closed) return;
+    closed = true;
+    try {
+      await driver.quit();
+    } finally {
+      driverProcess.kill();
+      await new Promise((r) => (driverProcess.exitCode !== null ? r() : driverProcess.once("exit", r)));
+    }
+  };
+  return { driver, quit };
+}
+
+export const byTestId = (id) => By.css(`[data-testid="${id}"]`);
+
+export async function find(driver, id, timeout = 10_000) {
+  return driver.wait(until.elementLocated(byTestId(id)), timeout, `no element ${id}`);
+}
+
+/** Waits until the element's visible text equals `text`. */
+export async function waitForText(driver, id, text, timeout = 10_000) {
+  const el = await find(driver, id, timeout);
+  await driver.wait(async () => (await el.getText()).trim() === text, timeout, `${id} never showed "${text}"`);
+  return el;
+}
+
+export async function screenshot(driver, name) {
+  mkdirSync(ARTIFACTS, { recursive: true });
+  const png = await driver.takeScreenshot();
+  const path = join(ARTIFACTS, `${name}.png`);
+  writeFileSync(path, Buffer.from(png, "base64"));
+  return path;
+}
