@@ -1,0 +1,10 @@
+import "./app.css";
+import { mount } from "svelte";
+import App from "./App.svelte";
+
+const target = document.getElementById("app");
+if (!target) throw new Error("missing #app element");
+
+const app = mount(App, { target });
+
+export default app;

@@ -1,0 +1,19 @@
+import { vi } from "vitest";
+import type { Api } from "$lib/api";
+
+/** A `vi.fn()` for every command of the API seam. */
+export function createMockApi() {
+  return {
+    appInfo: vi.fn(),
+    listTimeZones: vi.fn(),
+    keychainStatus: vi.fn(),
+    listWorkspaces: vi.fn(),
+    createWorkspace: vi.fn(),
+    updateWorkspace: vi.fn(),
+    deleteWorkspace: vi.fn(),
+    getSettings: vi.fn(),
+    setLanguage: vi.fn(),
+    setCurrentWorkspace: vi.fn(),
+    openLogFolder: vi.fn(),
+  } satisfies Record<keyof Api, ReturnType<typeof vi.fn>>;
+}
