@@ -67,6 +67,7 @@ pub fn run() {
         }
     };
     let log_dir = paths.log_dir();
+    let instance_id = format!("app.postwerk.desktop.{}", paths.instance_id());
     let _log_guard = match postwerk_core::logging::init(&log_dir, "info") {
         Ok(guard) => Some(guard),
         Err(e) => {
@@ -87,22 +88,28 @@ pub fn run() {
         tracing::error!(error = %e, "cannot open the data folder");
         IpcError::from(e)
     });
-    if let Err(e) = &core {
-        if e.code == ErrorCode::DatabaseIncompatible {
-            eprintln!("{}", e.message);
-        }
+    if let Err(e) = &core
+        && e.code == ErrorCode::DatabaseIncompatible
+    {
+        eprintln!("{}", e.message);
     }
 
     let builder = specta_builder();
     tauri::Builder::default()
-        // Must be the first plugin: a second launch focuses the first window and exits.
-        .plugin(tauri_plugin_single_instance::init(|app, _argv, _cwd| {
-            if let Some(window) = app.get_webview_window("main") {
-                let _ = window.unminimize();
-                let _ = window.show();
-                let _ = window.set_focus();
-            }
-        }))
+        // Must be the first plugin: a second launch on the same data folder focuses the first
+        // window and exits.
+        .plugin(
+            tauri_plugin_single_instance::Builder::new()
+                .dbus_id(instance_id)
+                .callback(|app, _argv, _cwd| {
+                    if let Some(window) = app.get_webview_window("main") {
+                        let _ = window.unminimize();
+                        let _ = window.show();
+                        let _ = window.set_focus();
+                    }
+                })
+                .build(),
+        )
         .plugin(tauri_plugin_window_state::Builder::default().build())
         .plugin(tauri_plugin_opener::init())
         .manage(AppState { core, log_dir })

@@ -2,7 +2,7 @@
 // app binary with the environment given here. Runs under scripts/with-session (Xvfb, private
 // D-Bus with gnome-keyring, temporary HOME).
 import { spawn, spawnSync } from "node:child_process";
-import { mkdtempSync, mkdirSync, writeFileSync } from "node:fs";
+import { mkdtempSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { Builder, By, Capabilities, until } from "selenium-webdriver";
@@ -68,8 +68,36 @@ export async function launch(dataDir, env = {}) {
       driverProcess.kill();
       await new Promise((r) => (driverProcess.exitCode !== null ? r() : driverProcess.once("exit", r)));
     }
+    await waitForAppExit(dataDir);
   };
   return { driver, quit };
+}
+
+/** Pids of app processes started on `dataDir` (Linux: read from /proc). */
+export function appPids(dataDir) {
+  const pids = [];
+  for (const entry of readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const exe = readFileSync(`/proc/${entry}/cmdline`, "utf8").split("\0")[0];
+      if (!exe.endsWith("postwerk-app")) continue;
+      const env = readFileSync(`/proc/${entry}/environ`, "utf8").split("\0");
+      if (env.includes(`POSTWERK_DATA_DIR=${dataDir}`)) pids.push(Number(entry));
+    } catch {
+      // the process went away while we looked
+    }
+  }
+  return pids;
+}
+
+async function waitForAppExit(dataDir) {
+  const deadline = Date.now() + 10_000;
+  while (Date.now() < deadline) {
+    if (appPids(dataDir).length === 0) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  for (const pid of appPids(dataDir)) process.kill(pid, "SIGKILL");
+  throw new Error(`the app on ${dataDir} did not exit within 10 s after the session ended`);
 }
 
 export const byTestId = (id) => By.css(`[data-testid="${id}"]`);
@@ -87,6 +115,10 @@ export async function waitForText(driver, id, text, timeout = 10_000) {
 
 export async function screenshot(driver, name) {
   mkdirSync(ARTIFACTS, { recursive: true });
+  // Let transitions finish and the compositor paint, or the capture shows the previous frame.
+  await driver.executeAsyncScript(
+    "const done = arguments[arguments.length - 1]; requestAnimationFrame(() => requestAnimationFrame(() => setTimeout(done, 600)));",
+  );
   const png = await driver.takeScreenshot();
   const path = join(ARTIFACTS, `${name}.png`);
   writeFileSync(path, Buffer.from(png, "base64"));

@@ -54,6 +54,19 @@ impl AppPaths {
         self.data_dir.join("logs")
     }
 
+    /// A short, stable name for this data folder (FNV-1a of its path), so that "one instance"
+    /// means one instance per data folder: a portable copy or a test folder does not hand its
+    /// launch to the instance that owns the default folder.
+    pub fn instance_id(&self) -> String {
+        let path = std::fs::canonicalize(&self.data_dir).unwrap_or_else(|_| self.data_dir.clone());
+        let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+        for byte in path.as_os_str().as_encoded_bytes() {
+            hash ^= u64::from(*byte);
+            hash = hash.wrapping_mul(0x0100_0000_01b3);
+        }
+        format!("d{hash:016x}")
+    }
+
     /// Creates the data and log folders when missing.
     pub fn ensure(&self) -> crate::Result<()> {
         for dir in [self.data_dir.clone(), self.log_dir()] {
@@ -74,5 +87,19 @@ mod tests {
         assert_eq!(paths.data_dir(), Path::new("/tmp/pw-explicit"));
         assert_eq!(paths.database(), Path::new("/tmp/pw-explicit/postwerk.db"));
         assert_eq!(paths.log_dir(), Path::new("/tmp/pw-explicit/logs"));
+    }
+
+    #[test]
+    fn instance_id_is_stable_per_folder_and_differs_between_folders() {
+        let a = AppPaths::at("/tmp/pw-instance-a");
+        assert_eq!(
+            a.instance_id(),
+            AppPaths::at("/tmp/pw-instance-a").instance_id()
+        );
+        assert_ne!(
+            a.instance_id(),
+            AppPaths::at("/tmp/pw-instance-b").instance_id()
+        );
+        assert!(a.instance_id().starts_with('d') && a.instance_id().len() == 17);
     }
 }
