@@ -1,8 +1,10 @@
 //! Tauri commands. Each is one call into `postwerk-core`; no logic lives here.
 
+use postwerk_core::accounts::{ConnectBluesky, PendingSignIn, Removal, StartMastodon};
 use postwerk_core::{
-    AppInfo, KeychainStatus, Language, NewWorkspace, Settings, Workspace, WorkspacePatch,
+    Account, AppInfo, KeychainStatus, Language, NewWorkspace, Settings, Workspace, WorkspacePatch,
 };
+use postwerk_networks::NetworkInfo;
 use tauri::State;
 
 use crate::AppState;
@@ -54,7 +56,7 @@ pub async fn update_workspace(
 #[tauri::command]
 #[specta::specta]
 pub async fn delete_workspace(state: State<'_, AppState>, id: String) -> IpcResult<()> {
-    Ok(state.core()?.workspaces().delete(&id).await?)
+    Ok(state.core()?.delete_workspace(&id).await?)
 }
 
 #[tauri::command]
@@ -90,4 +92,82 @@ pub fn open_log_folder(state: State<'_, AppState>) -> IpcResult<()> {
         code: postwerk_core::ErrorCode::Io,
         message: format!("cannot open {}: {e}", dir.display()),
     })
+}
+
+/// Every network with what it can do and how it connects (for the network picker).
+#[tauri::command]
+#[specta::specta]
+pub fn network_catalog() -> IpcResult<Vec<NetworkInfo>> {
+    Ok(postwerk_networks::catalog())
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn list_accounts(
+    state: State<'_, AppState>,
+    workspace_id: String,
+) -> IpcResult<Vec<Account>> {
+    Ok(state.core()?.accounts().list(&workspace_id).await?)
+}
+
+/// Asks each network whether the workspace's accounts still work; returns them updated.
+#[tauri::command]
+#[specta::specta]
+pub async fn check_accounts(
+    state: State<'_, AppState>,
+    workspace_id: String,
+) -> IpcResult<Vec<Account>> {
+    Ok(state
+        .core()?
+        .accounts()
+        .check_workspace(&workspace_id)
+        .await?)
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn connect_bluesky(
+    state: State<'_, AppState>,
+    input: ConnectBluesky,
+) -> IpcResult<Account> {
+    Ok(state.core()?.accounts().connect_bluesky(input).await?)
+}
+
+/// Starts a Mastodon sign-in and opens the authorize page in the system browser.
+#[tauri::command]
+#[specta::specta]
+pub async fn start_mastodon_sign_in(
+    state: State<'_, AppState>,
+    input: StartMastodon,
+) -> IpcResult<PendingSignIn> {
+    let pending = state.core()?.accounts().start_mastodon(input).await?;
+    if let Err(e) = tauri_plugin_opener::open_url(&pending.authorize_url, None::<&str>) {
+        // The UI shows the link to open by hand.
+        tracing::info!(error = %e, "no browser opened");
+    }
+    Ok(pending)
+}
+
+/// Waits for the browser to come back, then stores the account.
+#[tauri::command]
+#[specta::specta]
+pub async fn finish_mastodon_sign_in(
+    state: State<'_, AppState>,
+    flow_id: String,
+) -> IpcResult<Account> {
+    Ok(state.core()?.accounts().finish_mastodon(&flow_id).await?)
+}
+
+#[tauri::command]
+#[specta::specta]
+pub fn cancel_sign_in(state: State<'_, AppState>, flow_id: String) -> IpcResult<()> {
+    state.core()?.accounts().cancel_flow(&flow_id);
+    Ok(())
+}
+
+/// Revokes the account's token where the network allows it and deletes its secrets and data.
+#[tauri::command]
+#[specta::specta]
+pub async fn remove_account(state: State<'_, AppState>, id: String) -> IpcResult<Removal> {
+    Ok(state.core()?.accounts().remove(&id).await?)
 }

@@ -42,6 +42,14 @@ pub fn specta_builder() -> tauri_specta::Builder<tauri::Wry> {
             commands::set_language,
             commands::set_current_workspace,
             commands::open_log_folder,
+            commands::network_catalog,
+            commands::list_accounts,
+            commands::check_accounts,
+            commands::connect_bluesky,
+            commands::start_mastodon_sign_in,
+            commands::finish_mastodon_sign_in,
+            commands::cancel_sign_in,
+            commands::remove_account,
         ])
 }
 

@@ -17,9 +17,44 @@ export const commands = {
 	setLanguage: (language: Language) => typedError<Settings, IpcError>(__TAURI_INVOKE("set_language", { language })),
 	setCurrentWorkspace: (id: string | null) => typedError<Settings, IpcError>(__TAURI_INVOKE("set_current_workspace", { id })),
 	openLogFolder: () => typedError<null, IpcError>(__TAURI_INVOKE("open_log_folder")),
+	/**  Every network with what it can do and how it connects (for the network picker). */
+	networkCatalog: () => typedError<NetworkInfo[], IpcError>(__TAURI_INVOKE("network_catalog")),
+	listAccounts: (workspaceId: string) => typedError<Account[], IpcError>(__TAURI_INVOKE("list_accounts", { workspaceId })),
+	/**  Asks each network whether the workspace's accounts still work; returns them updated. */
+	checkAccounts: (workspaceId: string) => typedError<Account[], IpcError>(__TAURI_INVOKE("check_accounts", { workspaceId })),
+	connectBluesky: (input: ConnectBluesky) => typedError<Account, IpcError>(__TAURI_INVOKE("connect_bluesky", { input })),
+	/**  Starts a Mastodon sign-in and opens the authorize page in the system browser. */
+	startMastodonSignIn: (input: StartMastodon) => typedError<PendingSignIn, IpcError>(__TAURI_INVOKE("start_mastodon_sign_in", { input })),
+	/**  Waits for the browser to come back, then stores the account. */
+	finishMastodonSignIn: (flowId: string) => typedError<Account, IpcError>(__TAURI_INVOKE("finish_mastodon_sign_in", { flowId })),
+	cancelSignIn: (flowId: string) => typedError<null, IpcError>(__TAURI_INVOKE("cancel_sign_in", { flowId })),
+	/**  Revokes the account's token where the network allows it and deletes its secrets and data. */
+	removeAccount: (id: string) => typedError<Removal, IpcError>(__TAURI_INVOKE("remove_account", { id })),
 };
 
 /* Types */
+/**  A connected account as the UI and the CLI see it. Never carries a secret. */
+export type Account = {
+	id: string,
+	workspaceId: string,
+	network: NetworkKind,
+	/**  Mastodon instance or Bluesky PDS. */
+	server: string,
+	remoteId: string,
+	handle: string,
+	displayName: string,
+	profileUrl: string | null,
+	/**  The avatar as a `data:` URL (downloaded once, kept locally; no remote loads). */
+	avatar: string | null,
+	health: Health,
+	/**  Why the account needs attention. */
+	healthDetail: string | null,
+	/**  When the sign-in ends unless renewed (RFC 3339, UTC). */
+	tokenExpiresAt: string | null,
+	connectedAt: string,
+	capabilities: Capabilities,
+};
+
 /**  Facts about this installation that the UI shows. */
 export type AppInfo = {
 	version: string,
@@ -30,6 +65,47 @@ export type AppInfo = {
 	/**  The OS time zone (IANA), UTC when unknown. */
 	systemTimeZone: string,
 };
+
+/**  What a connected network can do. The UI and scheduler branch on these, never on names. */
+export type Capabilities = {
+	publishText: boolean,
+	publishImages: boolean,
+	publishVideo: boolean,
+	threads: boolean,
+	/**  The network holds a scheduled post on its own servers (laptop may be closed). */
+	nativeScheduling: boolean,
+	inbox: boolean,
+	directMessages: boolean,
+	search: boolean,
+	metrics: boolean,
+	/**  No API: Postwerk reminds the user and copies the text instead of posting. */
+	reminderOnly: boolean,
+};
+
+export type ConnectBluesky = {
+	workspaceId: string,
+	/**  Handle, email or DID. */
+	identifier: string,
+	/**  An app password (never the account password). */
+	password: string,
+	/**  Hosting provider URL; `None` finds it from the identity. */
+	service: string | null,
+	/**  Reconnect this existing account instead of adding one. */
+	reconnectId: string | null,
+};
+
+/**  How a user connects an account of a network. */
+export type ConnectMethod = 
+/**  Type a server, sign in in the browser (Mastodon). */
+"instance_oauth" | 
+/**  Identifier plus an app password (Bluesky). */
+"app_password" | 
+/**  The user's own developer app (client id, and secret where the network demands one). */
+"developer_app" | 
+/**  A bot token (Telegram). */
+"bot_token" | 
+/**  No API: reminders. */
+"reminder";
 
 /**  Stable, machine-readable error codes that cross IPC and CLI `--json` output. */
 export type ErrorCode = 
@@ -45,8 +121,27 @@ export type ErrorCode =
 "database_incompatible" | 
 /**  A file or folder could not be read or written. */
 "io" | 
+/**  The network did not accept the credentials, or the user refused access. */
+"auth_failed" | 
+/**  The account's sign-in no longer works; the user must reconnect it. */
+"needs_reconnect" | 
+/**  The network asked Postwerk to slow down; the message says when to try again. */
+"rate_limited" | 
+/**  The network could not be reached or had a temporary problem; try again. */
+"network_unavailable" | 
+/**  The network refused the request; the message carries its reason. */
+"network_refused" | 
+/**  The user cancelled (or the browser sign-in timed out). */
+"cancelled" | 
 /**  Anything else; details are in the log. */
 "internal";
+
+/**  How an account is doing. */
+export type Health = "ok" | 
+/**  Works now, but the sign-in ends soon unless it is renewed. */
+"expiring" | 
+/**  The sign-in no longer works; posts wait until the user reconnects. */
+"needs_reconnect";
 
 export type IpcError = {
 	code: ErrorCode,
@@ -65,6 +160,19 @@ export type KeychainStatus = {
 /**  UI language: follow the OS, or a fixed one. */
 export type Language = "system" | "en" | "de";
 
+/**  One entry of the network picker. */
+export type NetworkInfo = {
+	kind: NetworkKind,
+	displayName: string,
+	capabilities: Capabilities,
+	connect: ConnectMethod,
+	/**  This version can connect it. */
+	available: boolean,
+};
+
+/**  Every network Postwerk knows of. `Xing` has no public API and gets reminder publishing. */
+export type NetworkKind = "mastodon" | "bluesky" | "x" | "linkedin" | "facebook_pages" | "instagram" | "threads" | "youtube" | "pinterest" | "tiktok" | "google_business" | "telegram" | "reddit" | "flickr" | "xing";
+
 export type NewWorkspace = {
 	name: string,
 	/**  `None`: the system's zone. */
@@ -73,10 +181,33 @@ export type NewWorkspace = {
 	color: string | null,
 };
 
+/**  A browser sign-in in progress. */
+export type PendingSignIn = {
+	flowId: string,
+	/**  The page to open in the browser (shown too, in case no browser opens). */
+	authorizeUrl: string,
+	/**  The normalised instance. */
+	instance: string,
+};
+
+export type Removal = {
+	/**  The network confirmed that the token no longer works. */
+	revoked: boolean,
+	/**  Why revoking did not work (the account is removed from Postwerk anyway). */
+	detail: string | null,
+};
+
 export type Settings = {
 	language: Language,
 	/**  The workspace the UI shows; always an existing one when any exists. */
 	currentWorkspaceId: string | null,
+};
+
+export type StartMastodon = {
+	workspaceId: string,
+	/**  What the user typed: "mastodon.social", "@ada@chaos.social", a URL. */
+	instance: string,
+	reconnectId: string | null,
 };
 
 export type Workspace = {

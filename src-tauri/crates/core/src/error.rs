@@ -1,6 +1,8 @@
 //! The core's error type. Every variant maps to one [`ErrorCode`] that the UI branches on;
 //! add a code only when a caller acts on it differently.
 
+use postwerk_networks::NetworkError;
+
 use crate::secrets::SecretError;
 use crate::store::StoreError;
 
@@ -21,6 +23,18 @@ pub enum ErrorCode {
     DatabaseIncompatible,
     /// A file or folder could not be read or written.
     Io,
+    /// The network did not accept the credentials, or the user refused access.
+    AuthFailed,
+    /// The account's sign-in no longer works; the user must reconnect it.
+    NeedsReconnect,
+    /// The network asked Postwerk to slow down; the message says when to try again.
+    RateLimited,
+    /// The network could not be reached or had a temporary problem; try again.
+    NetworkUnavailable,
+    /// The network refused the request; the message carries its reason.
+    NetworkRefused,
+    /// The user cancelled (or the browser sign-in timed out).
+    Cancelled,
     /// Anything else; details are in the log.
     Internal,
 }
@@ -37,6 +51,14 @@ pub enum Error {
     Store(#[from] StoreError),
     #[error(transparent)]
     Secret(#[from] SecretError),
+    #[error(transparent)]
+    Network(#[from] NetworkError),
+    #[error("{0}")]
+    AuthFailed(String),
+    #[error("{message}")]
+    NeedsReconnect { account: String, message: String },
+    #[error("{0}")]
+    Cancelled(String),
     #[error("{context}: {source}")]
     Io {
         context: String,
@@ -75,6 +97,20 @@ impl Error {
             Error::Secret(SecretError::Unavailable { .. }) => ErrorCode::KeychainUnavailable,
             Error::Secret(_) => ErrorCode::Internal,
             Error::Io { .. } => ErrorCode::Io,
+            Error::AuthFailed(_) => ErrorCode::AuthFailed,
+            Error::NeedsReconnect { .. } => ErrorCode::NeedsReconnect,
+            Error::Cancelled(_) => ErrorCode::Cancelled,
+            Error::Network(e) => match e {
+                NetworkError::RateLimited { .. } => ErrorCode::RateLimited,
+                NetworkError::Transient { .. } => ErrorCode::NetworkUnavailable,
+                NetworkError::AuthExpired { .. } => ErrorCode::NeedsReconnect,
+                NetworkError::Denied { .. } => ErrorCode::Cancelled,
+                NetworkError::InvalidInput { .. } => ErrorCode::InvalidInput,
+                NetworkError::Forbidden { .. }
+                | NetworkError::NotFound { .. }
+                | NetworkError::InvalidPost { .. }
+                | NetworkError::Other { .. } => ErrorCode::NetworkRefused,
+            },
         }
     }
 }

@@ -1,6 +1,7 @@
 //! Postwerk's core: domain types, the SQLite store, secrets, workspaces and settings.
 //! It never depends on Tauri; the desktop shell and the CLI both call into [`Core`].
 
+pub mod accounts;
 pub mod error;
 pub mod logging;
 pub mod paths;
@@ -10,9 +11,10 @@ pub mod store;
 pub mod tz;
 pub mod workspaces;
 
+pub use accounts::{Account, Accounts, NetConfig};
 pub use error::{Error, ErrorCode, Result};
 pub use paths::AppPaths;
-pub use secrets::{Secret, SecretKey, SecretStore};
+pub use secrets::{Secret, SecretKey, SecretStore, Secrets};
 pub use settings::{Language, Settings, SettingsStore};
 pub use store::Store;
 pub use workspaces::{NewWorkspace, Workspace, WorkspacePatch, Workspaces};
@@ -50,24 +52,38 @@ pub struct Core {
     store: Store,
     workspaces: Workspaces,
     settings: SettingsStore,
+    accounts: Accounts,
 }
 
 impl Core {
     /// Opens the data folder: creates it when missing, opens the database (refusing one from
     /// a newer Postwerk) and applies migrations.
+    /// Secrets go to the OS keychain (opened on first use); network endpoints may be moved
+    /// by environment variables (see [`NetConfig::from_env`]).
     pub async fn open(paths: AppPaths) -> Result<Self> {
-        paths.ensure()?;
-        let store = Store::open(&paths.database()).await?;
-        Ok(Self::with_store(paths, store))
+        Self::open_with(paths, Secrets::keychain(), NetConfig::from_env()).await
     }
 
-    pub fn with_store(paths: AppPaths, store: Store) -> Self {
-        Self {
+    pub async fn open_with(paths: AppPaths, secrets: Secrets, net: NetConfig) -> Result<Self> {
+        paths.ensure()?;
+        let store = Store::open(&paths.database()).await?;
+        Self::with_parts(paths, store, secrets, net)
+    }
+
+    pub fn with_parts(
+        paths: AppPaths,
+        store: Store,
+        secrets: Secrets,
+        net: NetConfig,
+    ) -> Result<Self> {
+        let http = postwerk_networks::HttpClient::new()?;
+        Ok(Self {
             workspaces: Workspaces::new(store.clone()),
             settings: SettingsStore::new(store.clone()),
+            accounts: Accounts::new(store.clone(), secrets, http, net),
             paths,
             store,
-        }
+        })
     }
 
     pub fn paths(&self) -> &AppPaths {
@@ -84,6 +100,18 @@ impl Core {
 
     pub fn settings(&self) -> &SettingsStore {
         &self.settings
+    }
+
+    pub fn accounts(&self) -> &Accounts {
+        &self.accounts
+    }
+
+    /// Deletes a workspace and all its data: its accounts are removed first (tokens revoked
+    /// where the network answers, secrets deleted from the keychain), then the rows.
+    pub async fn delete_workspace(&self, id: &str) -> Result<()> {
+        self.workspaces.get(id).await?;
+        self.accounts.remove_workspace_accounts(id).await?;
+        self.workspaces.delete(id).await
     }
 
     pub fn app_info(&self) -> AppInfo {

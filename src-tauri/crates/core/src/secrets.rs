@@ -7,39 +7,10 @@ use std::collections::HashMap;
 use std::fmt;
 use std::sync::{Arc, Mutex};
 
-use zeroize::Zeroizing;
-
 /// The keychain service name Postwerk's entries live under.
 pub const SERVICE: &str = "postwerk";
 
-/// A secret value. `Debug` prints `<redacted>`; there is no `Display` and no `Serialize`, so a
-/// secret cannot end up in a log line, the database, an export or an IPC payload by accident.
-/// The memory is zeroed on drop.
-#[derive(Clone)]
-pub struct Secret(Zeroizing<String>);
-
-impl Secret {
-    pub fn new(value: impl Into<String>) -> Self {
-        Self(Zeroizing::new(value.into()))
-    }
-
-    /// The plain value, for the one place that must send it (an HTTP header, the keychain).
-    pub fn expose(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Debug for Secret {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("<redacted>")
-    }
-}
-
-impl PartialEq for Secret {
-    fn eq(&self, other: &Self) -> bool {
-        *self.0 == *other.0
-    }
-}
+pub use postwerk_networks::Secret;
 
 /// Name of a secret in the keychain, for example `account/<id>/access_token`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -304,5 +275,66 @@ mod tests {
         assert!(msg.contains("never in a file"), "{msg}");
         #[cfg(target_os = "linux")]
         assert!(msg.contains("gnome-keyring"), "{msg}");
+    }
+}
+
+/// The secret store as the rest of the core uses it: opened on first use (so Postwerk still
+/// starts, and shows what to fix, when no keychain is reachable), with every call run on a
+/// blocking thread.
+#[derive(Debug, Clone)]
+pub struct Secrets {
+    inner: Arc<tokio::sync::OnceCell<Arc<dyn SecretStore>>>,
+}
+
+impl Secrets {
+    /// The OS keychain, opened when first needed.
+    pub fn keychain() -> Self {
+        Self {
+            inner: Arc::new(tokio::sync::OnceCell::new()),
+        }
+    }
+
+    /// A given store (tests use [`MemoryStore`]).
+    pub fn with_store(store: Arc<dyn SecretStore>) -> Self {
+        Self {
+            inner: Arc::new(tokio::sync::OnceCell::new_with(Some(store))),
+        }
+    }
+
+    async fn store(&self) -> Result<Arc<dyn SecretStore>, SecretError> {
+        self.inner
+            .get_or_try_init(|| async {
+                let opened = tokio::task::spawn_blocking(|| KeyringStore::open(SERVICE))
+                    .await
+                    .map_err(|e| unavailable(e.to_string()))??;
+                Ok(Arc::new(opened) as Arc<dyn SecretStore>)
+            })
+            .await
+            .cloned()
+    }
+
+    async fn run<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&dyn SecretStore) -> Result<T, SecretError> + Send + 'static,
+    ) -> Result<T, SecretError> {
+        let store = self.store().await?;
+        tokio::task::spawn_blocking(move || f(store.as_ref()))
+            .await
+            .map_err(|e| SecretError::Platform {
+                key: String::new(),
+                detail: e.to_string(),
+            })?
+    }
+
+    pub async fn get(&self, key: SecretKey) -> Result<Option<Secret>, SecretError> {
+        self.run(move |s| s.get(&key)).await
+    }
+
+    pub async fn set(&self, key: SecretKey, secret: Secret) -> Result<(), SecretError> {
+        self.run(move |s| s.set(&key, &secret)).await
+    }
+
+    pub async fn delete(&self, key: SecretKey) -> Result<(), SecretError> {
+        self.run(move |s| s.delete(&key)).await
     }
 }

@@ -1,0 +1,473 @@
+//! Mastodon: per-instance app registration, OAuth 2 + PKCE through the loopback redirect,
+//! `verify_credentials`, revoke. See NETWORKS.md section 1.
+
+use serde::Deserialize;
+use url::Url;
+
+use crate::http::{Answer, HttpClient, check_url};
+use crate::oauth::OAuthConfig;
+use crate::ratelimit::wait_after_429;
+use crate::{Capabilities, NetworkError, NetworkKind, Op, Profile, Result, Secret};
+
+pub const CAPABILITIES: Capabilities = Capabilities {
+    publish_text: true,
+    publish_images: true,
+    publish_video: true,
+    threads: true,
+    native_scheduling: true,
+    inbox: true,
+    direct_messages: true,
+    search: true,
+    metrics: true,
+    reminder_only: false,
+};
+
+/// What Postwerk asks for: publish, media, read its own posts, notifications and DMs,
+/// favourite and boost. Granular scopes, so the consent screen lists exactly these.
+pub const SCOPES: &[&str] = &[
+    "read:accounts",
+    "read:statuses",
+    "read:notifications",
+    "write:statuses",
+    "write:media",
+    "write:favourites",
+    "write:conversations",
+];
+
+pub const CLIENT_NAME: &str = "Postwerk";
+pub const WEBSITE: &str = "https://postwerk.app";
+
+/// Turns what a user types ("mastodon.social", "@ada@mastodon.social",
+/// "https://mastodon.social/@ada") into the instance's base URL. https only, except loopback.
+pub fn normalize_instance(input: &str) -> Result<Url> {
+    let trimmed = input.trim();
+    if trimmed.is_empty() {
+        return Err(NetworkError::invalid_input(
+            "Enter your Mastodon server, for example mastodon.social",
+        ));
+    }
+    // "@user@host" or "user@host": the part after the last '@'.
+    let without_user = if !trimmed.contains("://") && trimmed.contains('@') {
+        trimmed.rsplit('@').next().unwrap_or(trimmed)
+    } else {
+        trimmed
+    };
+    let with_scheme = if without_user.contains("://") {
+        without_user.to_string()
+    } else {
+        format!("https://{without_user}")
+    };
+    let url = Url::parse(&with_scheme).map_err(|_| {
+        NetworkError::invalid_input(format!("\"{trimmed}\" is not a server address"))
+    })?;
+    let host = url
+        .host_str()
+        .filter(|h| !h.is_empty())
+        .ok_or_else(|| NetworkError::invalid_input(format!("\"{trimmed}\" has no server name")))?;
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err(NetworkError::invalid_input(
+            "a server address has no user name or password",
+        ));
+    }
+    if matches!(url.host(), Some(url::Host::Domain(d)) if !d.contains('.') && !d.eq_ignore_ascii_case("localhost"))
+    {
+        return Err(NetworkError::invalid_input(format!(
+            "\"{host}\" is not a full server name (for example mastodon.social)"
+        )));
+    }
+    check_url(&url)?;
+    let mut base = url.clone();
+    base.set_path("/");
+    base.set_query(None);
+    base.set_fragment(None);
+    Ok(base)
+}
+
+/// Limits and facts from `/api/v2/instance` (or `/api/v1/instance` on servers before 4.0).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct InstanceInfo {
+    pub domain: String,
+    pub title: String,
+    pub version: String,
+    pub max_characters: u32,
+    pub characters_reserved_per_url: u32,
+    pub max_media_attachments: u32,
+    pub image_size_limit: u64,
+    pub video_size_limit: u64,
+    pub supported_mime_types: Vec<String>,
+    pub description_limit: u32,
+}
+
+/// A registration from `POST /api/v1/apps`, cached per instance by the core.
+#[derive(Debug, Clone)]
+pub struct AppRegistration {
+    pub client_id: String,
+    pub client_secret: Secret,
+    pub redirect_uris: Vec<String>,
+    pub scopes: Vec<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Mastodon {
+    http: HttpClient,
+    base: Url,
+}
+
+#[derive(Deserialize)]
+struct ErrorBody {
+    error: Option<String>,
+    error_description: Option<String>,
+}
+
+/// The one place Mastodon's answers become [`NetworkError`]s.
+pub fn map_error(answer: &Answer, op: Op) -> NetworkError {
+    let body: Option<ErrorBody> = serde_json::from_slice(&answer.body).ok();
+    let message = body
+        .as_ref()
+        .and_then(|b| b.error_description.clone().or_else(|| b.error.clone()))
+        .unwrap_or_else(|| {
+            let text = String::from_utf8_lossy(&answer.body);
+            let text = text.trim();
+            if text.is_empty() || text.starts_with('<') {
+                format!("HTTP {}", answer.status.as_u16())
+            } else {
+                text.chars().take(300).collect()
+            }
+        });
+    match answer.status.as_u16() {
+        401 => NetworkError::AuthExpired {
+            message,
+            refreshable: false,
+        },
+        403 => NetworkError::Forbidden { message },
+        404 | 410 => NetworkError::NotFound { message },
+        422 if op == Op::Publish => NetworkError::InvalidPost { reason: message },
+        422 => NetworkError::invalid_input(message),
+        429 => {
+            let (retry_after, limit) = wait_after_429(&answer.headers, chrono::Utc::now());
+            NetworkError::RateLimited { retry_after, limit }
+        }
+        408 | 500..=599 => NetworkError::Transient {
+            message: format!("{} is having trouble ({message})", "the Mastodon server"),
+            retry_after: crate::ratelimit::retry_after(&answer.headers, chrono::Utc::now()),
+        },
+        _ => NetworkError::other(message),
+    }
+}
+
+#[derive(Deserialize)]
+struct V2Instance {
+    domain: String,
+    title: String,
+    version: String,
+    #[serde(default)]
+    configuration: V2Configuration,
+}
+
+#[derive(Deserialize, Default)]
+struct V2Configuration {
+    #[serde(default)]
+    statuses: StatusesConfig,
+    #[serde(default)]
+    media_attachments: MediaConfig,
+}
+
+#[derive(Deserialize)]
+struct StatusesConfig {
+    #[serde(default = "default_max_characters")]
+    max_characters: u32,
+    #[serde(default = "default_reserved_per_url")]
+    characters_reserved_per_url: u32,
+    #[serde(default = "default_max_media")]
+    max_media_attachments: u32,
+}
+
+impl Default for StatusesConfig {
+    fn default() -> Self {
+        Self {
+            max_characters: default_max_characters(),
+            characters_reserved_per_url: default_reserved_per_url(),
+            max_media_attachments: default_max_media(),
+        }
+    }
+}
+
+#[derive(Deserialize)]
+struct MediaConfig {
+    #[serde(default)]
+    supported_mime_types: Vec<String>,
+    #[serde(default = "default_image_limit")]
+    image_size_limit: u64,
+    #[serde(default = "default_video_limit")]
+    video_size_limit: u64,
+    #[serde(default = "default_description_limit")]
+    description_limit: u32,
+}
+
+impl Default for MediaConfig {
+    fn default() -> Self {
+        Self {
+            supported_mime_types: Vec::new(),
+            image_size_limit: default_image_limit(),
+            video_size_limit: default_video_limit(),
+            description_limit: default_description_limit(),
+        }
+    }
+}
+
+fn default_max_characters() -> u32 {
+    500
+}
+fn default_reserved_per_url() -> u32 {
+    23
+}
+fn default_max_media() -> u32 {
+    4
+}
+fn default_image_limit() -> u64 {
+    16_777_216
+}
+fn default_video_limit() -> u64 {
+    103_809_024
+}
+fn default_description_limit() -> u32 {
+    1500
+}
+
+#[derive(Deserialize)]
+struct V1Instance {
+    uri: String,
+    title: String,
+    version: String,
+    #[serde(default)]
+    configuration: V2Configuration,
+}
+
+#[derive(Deserialize)]
+struct AppAnswer {
+    client_id: String,
+    client_secret: String,
+    #[serde(default)]
+    redirect_uris: Vec<String>,
+    #[serde(default)]
+    redirect_uri: Option<String>,
+    #[serde(default)]
+    scopes: Vec<String>,
+}
+
+#[derive(Deserialize)]
+struct AccountAnswer {
+    id: String,
+    username: String,
+    acct: String,
+    #[serde(default)]
+    display_name: String,
+    #[serde(default)]
+    avatar: Option<String>,
+    #[serde(default)]
+    url: Option<String>,
+}
+
+impl Mastodon {
+    /// A client for the instance at `base` (already normalised).
+    pub fn new(http: HttpClient, base: Url) -> Self {
+        Self { http, base }
+    }
+
+    pub fn base(&self) -> &Url {
+        &self.base
+    }
+
+    fn url(&self, path: &str) -> Url {
+        self.base.join(path).expect("static path")
+    }
+
+    async fn call(&self, request: reqwest::RequestBuilder, op: Op) -> Result<Answer> {
+        self.http
+            .send(request)
+            .await?
+            .map_err(|a| map_error(&a, op))
+    }
+
+    /// Reads the instance's limits (v2, falling back to v1 on servers before 4.0).
+    pub async fn instance(&self) -> Result<InstanceInfo> {
+        let http = self.http.reqwest();
+        match self
+            .call(http.get(self.url("api/v2/instance")), Op::Read)
+            .await
+        {
+            Ok(answer) => {
+                let v2: V2Instance = answer.json().map_err(|_| not_mastodon(&self.base))?;
+                Ok(info(v2.domain, v2.title, v2.version, v2.configuration))
+            }
+            Err(NetworkError::NotFound { .. }) => {
+                let answer = self
+                    .call(http.get(self.url("api/v1/instance")), Op::Read)
+                    .await
+                    .map_err(|e| match e {
+                        NetworkError::NotFound { .. } => not_mastodon(&self.base),
+                        e => e,
+                    })?;
+                let v1: V1Instance = answer.json().map_err(|_| not_mastodon(&self.base))?;
+                Ok(info(v1.uri, v1.title, v1.version, v1.configuration))
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Registers Postwerk on this instance (`POST /api/v1/apps`). Call once per instance and
+    /// cache the result.
+    pub async fn register_app(&self, redirect_uris: &[String]) -> Result<AppRegistration> {
+        let body = serde_json::json!({
+            "client_name": CLIENT_NAME,
+            "redirect_uris": redirect_uris,
+            "scopes": SCOPES.join(" "),
+            "website": WEBSITE,
+        });
+        let answer = self
+            .call(
+                self.http
+                    .reqwest()
+                    .post(self.url("api/v1/apps"))
+                    .json(&body),
+                Op::Auth,
+            )
+            .await?;
+        let app: AppAnswer = answer.json()?;
+        let mut uris = app.redirect_uris;
+        if uris.is_empty() {
+            uris = app
+                .redirect_uri
+                .map(|s| s.split_whitespace().map(str::to_string).collect())
+                .unwrap_or_default();
+        }
+        Ok(AppRegistration {
+            client_id: app.client_id,
+            client_secret: Secret::new(app.client_secret),
+            redirect_uris: uris,
+            scopes: if app.scopes.is_empty() {
+                SCOPES.iter().map(|s| s.to_string()).collect()
+            } else {
+                app.scopes
+            },
+        })
+    }
+
+    /// The OAuth endpoints for a registered app (client credentials go in the form body).
+    pub fn oauth(&self, app: &AppRegistration) -> OAuthConfig {
+        OAuthConfig {
+            authorize_url: self.url("oauth/authorize"),
+            token_url: self.url("oauth/token"),
+            revoke_url: Some(self.url("oauth/revoke")),
+            client_id: app.client_id.clone(),
+            client_secret: Some(app.client_secret.clone()),
+            scopes: SCOPES.iter().map(|s| s.to_string()).collect(),
+            credentials_in_body: true,
+        }
+    }
+
+    /// Who the token belongs to (`GET /api/v1/accounts/verify_credentials`).
+    pub async fn verify_credentials(&self, token: &Secret) -> Result<Profile> {
+        let answer = self
+            .call(
+                self.http
+                    .reqwest()
+                    .get(self.url("api/v1/accounts/verify_credentials"))
+                    .bearer_auth(token.expose()),
+                Op::Read,
+            )
+            .await?;
+        let account: AccountAnswer = answer.json()?;
+        let host = self.base.host_str().unwrap_or_default();
+        let port = self
+            .base
+            .port()
+            .map(|p| format!(":{p}"))
+            .unwrap_or_default();
+        let handle = if account.acct.contains('@') {
+            account.acct.clone()
+        } else {
+            format!("{}@{host}{port}", account.username)
+        };
+        Ok(Profile {
+            network: NetworkKind::Mastodon,
+            remote_id: account.id,
+            handle: format!("@{handle}"),
+            display_name: if account.display_name.trim().is_empty() {
+                account.username
+            } else {
+                account.display_name
+            },
+            avatar_url: account.avatar.and_then(|a| Url::parse(&a).ok()),
+            profile_url: account.url.and_then(|u| Url::parse(&u).ok()),
+        })
+    }
+
+    /// Revokes the token (`POST /oauth/revoke`).
+    pub async fn revoke(&self, app: &AppRegistration, token: &Secret) -> Result<()> {
+        self.oauth(app).revoke(&self.http, token).await
+    }
+}
+
+fn not_mastodon(base: &Url) -> NetworkError {
+    NetworkError::invalid_input(format!(
+        "{} does not answer like a Mastodon server",
+        base.host_str().unwrap_or("the server")
+    ))
+}
+
+fn info(domain: String, title: String, version: String, c: V2Configuration) -> InstanceInfo {
+    InstanceInfo {
+        domain,
+        title,
+        version,
+        max_characters: c.statuses.max_characters,
+        characters_reserved_per_url: c.statuses.characters_reserved_per_url,
+        max_media_attachments: c.statuses.max_media_attachments,
+        image_size_limit: c.media_attachments.image_size_limit,
+        video_size_limit: c.media_attachments.video_size_limit,
+        supported_mime_types: c.media_attachments.supported_mime_types,
+        description_limit: c.media_attachments.description_limit,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn instance_addresses_are_normalised() {
+        for (input, want) in [
+            ("mastodon.social", "https://mastodon.social/"),
+            ("  Mastodon.Social/ ", "https://mastodon.social/"),
+            ("https://mastodon.social/@ada", "https://mastodon.social/"),
+            ("@ada@chaos.social", "https://chaos.social/"),
+            ("ada@chaos.social", "https://chaos.social/"),
+            (
+                "https://mastodon.example:8443/about?x=1#top",
+                "https://mastodon.example:8443/",
+            ),
+            ("http://127.0.0.1:3000", "http://127.0.0.1:3000/"),
+        ] {
+            assert_eq!(normalize_instance(input).unwrap().as_str(), want, "{input}");
+        }
+    }
+
+    #[test]
+    fn bad_instance_addresses_get_a_specific_error() {
+        for (input, says) in [
+            ("", "Enter your Mastodon server"),
+            ("http://mastodon.social", "must use https"),
+            ("ftp://mastodon.social", "unsupported address scheme"),
+            ("mastodon", "not a full server name"),
+            (
+                "https://user:pw@mastodon.social",
+                "no user name or password",
+            ),
+        ] {
+            let err = normalize_instance(input).unwrap_err().to_string();
+            assert!(err.contains(says), "{input}: {err}");
+        }
+    }
+}
