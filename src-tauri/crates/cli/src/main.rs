@@ -5,7 +5,8 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use postwerk_core::{AppPaths, Core, NewWorkspace, WorkspacePatch};
+use postwerk_core::accounts::{Account, ConnectBluesky, StartMastodon};
+use postwerk_core::{AppPaths, Core, NewWorkspace, Secret, Workspace, WorkspacePatch};
 
 #[derive(Parser)]
 #[command(
@@ -27,6 +28,9 @@ enum Command {
     /// Workspaces: one per client or brand, each with its own time zone.
     #[command(subcommand)]
     Workspace(WorkspaceCmd),
+    /// Social accounts: connect, list, check, remove.
+    #[command(subcommand)]
+    Account(AccountCmd),
     /// Show the data folder, log folder and whether the OS keychain works.
     Doctor {
         #[arg(long)]
@@ -72,6 +76,69 @@ enum WorkspaceCmd {
     },
 }
 
+#[derive(Subcommand)]
+enum AccountCmd {
+    /// List accounts with their health (ok, expiring, needs_reconnect).
+    List {
+        /// Workspace name or id (default: all workspaces).
+        #[arg(long, short)]
+        workspace: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Connect an account.
+    #[command(subcommand)]
+    Add(AddCmd),
+    /// Ask the networks whether the sign-ins still work.
+    Check {
+        /// Workspace name or id (default: the current one).
+        #[arg(long, short)]
+        workspace: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Remove an account: sign out on the network and delete its secrets.
+    Rm { id: String },
+}
+
+#[derive(Subcommand)]
+enum AddCmd {
+    /// Bluesky with an app password (Settings > Privacy and security > App passwords).
+    Bluesky {
+        /// Handle (ada.bsky.social), email or DID.
+        #[arg(long)]
+        identifier: String,
+        /// Read the app password from standard input (it never goes on the command line).
+        #[arg(long, required = true)]
+        password_stdin: bool,
+        /// Hosting provider URL (default: found from the handle).
+        #[arg(long, value_name = "URL")]
+        service: Option<String>,
+        #[arg(long, short)]
+        workspace: Option<String>,
+        /// Reconnect this account instead of adding one.
+        #[arg(long, value_name = "ID")]
+        reconnect: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Mastodon: prints the sign-in page, opens the browser and waits for it to come back.
+    Mastodon {
+        /// Your server: mastodon.social, @you@server or a URL.
+        #[arg(long)]
+        instance: String,
+        #[arg(long, short)]
+        workspace: Option<String>,
+        #[arg(long, value_name = "ID")]
+        reconnect: Option<String>,
+        /// Only print the sign-in page; do not open a browser.
+        #[arg(long)]
+        no_browser: bool,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -95,6 +162,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     let core = Core::open(paths).await?;
     let result = match cli.command {
         Command::Workspace(cmd) => workspace(&core, cmd).await,
+        Command::Account(cmd) => account(&core, cmd).await,
         Command::Doctor { json } => doctor(&core, json).await,
     };
     core.close().await;
@@ -196,8 +264,167 @@ async fn workspace(core: &Core, cmd: WorkspaceCmd) -> anyhow::Result<()> {
                     anyhow::bail!("the name did not match; nothing was deleted");
                 }
             }
-            ws.delete(&target.id).await?;
+            core.delete_workspace(&target.id).await?;
             println!("Deleted workspace \"{}\"", target.name);
+        }
+    }
+    Ok(())
+}
+
+/// The workspace named on the command line, else the current one, else the only one.
+async fn pick_workspace(core: &Core, arg: Option<&str>) -> anyhow::Result<Workspace> {
+    if let Some(w) = arg {
+        return Ok(core.workspaces().find(w).await?);
+    }
+    let settings = core.settings().get().await?;
+    let all = core.workspaces().list().await?;
+    if let Some(current) = settings.current_workspace_id
+        && let Some(w) = all.iter().find(|w| w.id == current)
+    {
+        return Ok(w.clone());
+    }
+    match all.as_slice() {
+        [only] => Ok(only.clone()),
+        [] => anyhow::bail!(
+            "there is no workspace yet; create one with `postwerk workspace add NAME`"
+        ),
+        _ => anyhow::bail!("there are several workspaces; say which with --workspace NAME"),
+    }
+}
+
+fn print_accounts(
+    accounts: &[Account],
+    workspaces: &[Workspace],
+    json: bool,
+) -> anyhow::Result<()> {
+    if json {
+        println!("{}", serde_json::to_string_pretty(accounts)?);
+        return Ok(());
+    }
+    if accounts.is_empty() {
+        println!("No accounts. Connect one with `postwerk account add bluesky|mastodon ...`.");
+        return Ok(());
+    }
+    println!(
+        "{:<36}  {:<9}  {:<32}  {:<16}  {:<15}",
+        "ID", "NETWORK", "HANDLE", "WORKSPACE", "HEALTH"
+    );
+    for a in accounts {
+        let ws = workspaces
+            .iter()
+            .find(|w| w.id == a.workspace_id)
+            .map(|w| w.name.as_str())
+            .unwrap_or("?");
+        println!(
+            "{:<36}  {:<9}  {:<32}  {:<16}  {}",
+            a.id,
+            a.network.display_name(),
+            a.handle,
+            ws,
+            a.health.as_str()
+        );
+        if let Some(detail) = &a.health_detail {
+            println!("{:<36}  {detail}", "");
+        }
+    }
+    Ok(())
+}
+
+fn print_account(a: &Account, json: bool) -> anyhow::Result<()> {
+    if json {
+        println!("{}", serde_json::to_string_pretty(a)?);
+    } else {
+        println!(
+            "Connected {} ({}) on {} as account {}",
+            a.handle,
+            a.display_name,
+            a.network.display_name(),
+            a.id
+        );
+    }
+    Ok(())
+}
+
+async fn account(core: &Core, cmd: AccountCmd) -> anyhow::Result<()> {
+    let accounts = core.accounts();
+    let workspaces = core.workspaces().list().await?;
+    match cmd {
+        AccountCmd::List { workspace, json } => {
+            let list = match workspace {
+                Some(w) => accounts.list(&core.workspaces().find(&w).await?.id).await?,
+                None => accounts.list_all().await?,
+            };
+            print_accounts(&list, &workspaces, json)?;
+        }
+        AccountCmd::Check { workspace, json } => {
+            let ws = pick_workspace(core, workspace.as_deref()).await?;
+            let list = accounts.check_workspace(&ws.id).await?;
+            print_accounts(&list, &workspaces, json)?;
+        }
+        AccountCmd::Rm { id } => {
+            let account = accounts.get(&id).await?;
+            let removal = accounts.remove(&id).await?;
+            match removal.detail {
+                None => println!(
+                    "Removed {} and signed out on {}",
+                    account.handle,
+                    account.network.display_name()
+                ),
+                Some(detail) => println!(
+                    "Removed {} from Postwerk, but {} could not be told: {detail}",
+                    account.handle,
+                    account.network.display_name()
+                ),
+            }
+        }
+        AccountCmd::Add(AddCmd::Bluesky {
+            identifier,
+            password_stdin: _,
+            service,
+            workspace,
+            reconnect,
+            json,
+        }) => {
+            let ws = pick_workspace(core, workspace.as_deref()).await?;
+            let mut line = String::new();
+            std::io::stdin().lock().read_line(&mut line)?;
+            let password = Secret::new(line.trim_end_matches(['\r', '\n']).to_string());
+            let account = accounts
+                .connect_bluesky(ConnectBluesky {
+                    workspace_id: ws.id,
+                    identifier,
+                    password,
+                    service,
+                    reconnect_id: reconnect,
+                })
+                .await?;
+            print_account(&account, json)?;
+        }
+        AccountCmd::Add(AddCmd::Mastodon {
+            instance,
+            workspace,
+            reconnect,
+            no_browser,
+            json,
+        }) => {
+            let ws = pick_workspace(core, workspace.as_deref()).await?;
+            let pending = accounts
+                .start_mastodon(StartMastodon {
+                    workspace_id: ws.id,
+                    instance,
+                    reconnect_id: reconnect,
+                })
+                .await?;
+            eprintln!(
+                "Sign in on {} to connect it:\n\n  {}\n",
+                pending.instance, pending.authorize_url
+            );
+            if !no_browser && let Err(e) = open::that_detached(&pending.authorize_url) {
+                eprintln!("(no browser opened: {e}; open the page above yourself)");
+            }
+            eprintln!("Waiting for the browser...");
+            let account = accounts.finish_mastodon(&pending.flow_id).await?;
+            print_account(&account, json)?;
         }
     }
     Ok(())

@@ -213,6 +213,10 @@ pub struct Accounts {
     net: NetConfig,
     bluesky: Bluesky,
     locks: Arc<Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>>,
+    /// Bumped at every token refresh of an account, so a caller that waited for the lock can
+    /// tell that someone else already refreshed (tokens issued in the same second can be
+    /// byte-identical, so comparing them is not enough).
+    generations: Arc<Mutex<HashMap<String, u64>>>,
     flows: Arc<Mutex<HashMap<String, Flow>>>,
     cancels: Arc<Mutex<HashMap<String, CancellationToken>>>,
 }
@@ -351,6 +355,7 @@ impl Accounts {
             http,
             net,
             locks: Arc::default(),
+            generations: Arc::default(),
             flows: Arc::default(),
             cancels: Arc::default(),
         }
@@ -431,6 +436,24 @@ impl Accounts {
             .entry(account_id.to_string())
             .or_default()
             .clone()
+    }
+
+    fn generation(&self, account_id: &str) -> u64 {
+        self.generations
+            .lock()
+            .expect("generations")
+            .get(account_id)
+            .copied()
+            .unwrap_or(0)
+    }
+
+    fn bump_generation(&self, account_id: &str) {
+        *self
+            .generations
+            .lock()
+            .expect("generations")
+            .entry(account_id.to_string())
+            .or_default() += 1;
     }
 
     // ----- Bluesky ---------------------------------------------------------------------------
@@ -568,6 +591,7 @@ impl Accounts {
                 .bind(&row.id)
                 .execute(self.store.pool())
                 .await?;
+                self.bump_generation(&row.id);
                 tracing::info!(account = %row.id, "Bluesky session refreshed");
                 Ok(session.access)
             }
@@ -588,6 +612,12 @@ impl Accounts {
     /// A usable Bluesky access token: refreshed first when it expires within minutes. One
     /// refresh at a time per account.
     pub async fn bluesky_access(&self, account_id: &str) -> Result<(Url, Secret)> {
+        self.bluesky_access_gen(account_id)
+            .await
+            .map(|(pds, access, _)| (pds, access))
+    }
+
+    async fn bluesky_access_gen(&self, account_id: &str) -> Result<(Url, Secret, u64)> {
         let lock = self.lock_for(account_id);
         let _guard = lock.lock().await;
         let row = self.row(account_id).await?;
@@ -615,7 +645,7 @@ impl Accounts {
             .ok()
             .and_then(|r| Url::parse(&r.server).ok())
             .unwrap_or(pds);
-        Ok((pds, access))
+        Ok((pds, access, self.generation(account_id)))
     }
 
     /// Runs `op` with a Bluesky access token; when the PDS answers `ExpiredToken`, refreshes
@@ -625,8 +655,8 @@ impl Accounts {
         F: Fn(Bluesky, Url, Secret) -> Fut,
         Fut: std::future::Future<Output = postwerk_networks::Result<T>>,
     {
-        let (pds, access) = self.bluesky_access(account_id).await?;
-        match op(self.bluesky.clone(), pds.clone(), access.clone()).await {
+        let (pds, access, used_generation) = self.bluesky_access_gen(account_id).await?;
+        match op(self.bluesky.clone(), pds.clone(), access).await {
             Err(NetworkError::AuthExpired {
                 refreshable: true, ..
             }) => {
@@ -636,7 +666,9 @@ impl Accounts {
                     let (current, refresh) = self.tokens(account_id).await?;
                     match (current, refresh) {
                         // Someone refreshed while we were waiting: use theirs.
-                        (Some(current), _) if current != access => current,
+                        (Some(current), _) if self.generation(account_id) != used_generation => {
+                            current
+                        }
                         (_, Some(refresh)) => {
                             let row = self.row(account_id).await?;
                             self.refresh_bluesky_locked(&row, &refresh).await?
@@ -740,7 +772,7 @@ impl Accounts {
         let app = self.mastodon_app(&client).await?;
         let loopback = Loopback::bind(&self.net.oauth_ports).await?;
         let redirect_uri = loopback.redirect_uri();
-        if !app.redirect_uris.iter().any(|u| *u == redirect_uri) {
+        if !app.redirect_uris.contains(&redirect_uri) {
             return Err(Error::Conflict(format!(
                 "the registration on {} does not allow {redirect_uri}",
                 base.host_str().unwrap_or_default()

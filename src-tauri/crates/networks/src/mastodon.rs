@@ -404,9 +404,23 @@ impl Mastodon {
         })
     }
 
-    /// Revokes the token (`POST /oauth/revoke`).
+    /// Revokes the token (`POST /oauth/revoke` with the client credentials in the body, as
+    /// Mastodon documents it; RFC 7009: an unknown token also answers 200).
     pub async fn revoke(&self, app: &AppRegistration, token: &Secret) -> Result<()> {
-        self.oauth(app).revoke(&self.http, token).await
+        let form = [
+            ("client_id", app.client_id.as_str()),
+            ("client_secret", app.client_secret.expose()),
+            ("token", token.expose()),
+        ];
+        self.call(
+            self.http
+                .reqwest()
+                .post(self.url("oauth/revoke"))
+                .form(&form),
+            Op::Auth,
+        )
+        .await?;
+        Ok(())
     }
 }
 

@@ -1,0 +1,178 @@
+//! The `postwerk-fakes` binary: one JSON line with both URLs, `/_fake/` controls, and exit on
+//! end of stdin.
+
+use std::process::Stdio;
+use std::time::Duration;
+
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::process::Command;
+
+#[tokio::test]
+async fn binary_prints_urls_serves_controls_and_exits_on_stdin_eof() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let http = reqwest::Client::builder().no_proxy().build().unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_postwerk-fakes"))
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let line = tokio::time::timeout(Duration::from_secs(10), lines.next_line())
+        .await
+        .unwrap()
+        .unwrap()
+        .unwrap();
+    let urls: Value = serde_json::from_str(&line).unwrap();
+    assert_eq!(urls.as_object().unwrap().len(), 2, "{line}");
+    let mastodon = url::Url::parse(urls["mastodon"].as_str().unwrap()).unwrap();
+    let bluesky = url::Url::parse(urls["bluesky"].as_str().unwrap()).unwrap();
+    for u in [&mastodon, &bluesky] {
+        assert_eq!(u.host_str(), Some("127.0.0.1"));
+        assert_eq!(u.path(), "/");
+    }
+
+    // Bluesky controls.
+    let res = http
+        .post(bluesky.join("_fake/accounts").unwrap())
+        .json(&json!({"handle": "ada.bsky.test", "email": "ada@example.test", "password": "pw-pw", "displayName": "Ada"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    let did = res.json::<Value>().await.unwrap()["did"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(did.starts_with("did:plc:"));
+    let res = http
+        .post(bluesky.join("_fake/config").unwrap())
+        .json(&json!({"accessTtlSecs": 60}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    let res = http
+        .post(bluesky.join("_fake/config").unwrap())
+        .json(&json!({"accessTTL": 60}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        res.status(),
+        StatusCode::BAD_REQUEST,
+        "unknown keys are refused"
+    );
+    let session: Value = http
+        .post(
+            bluesky
+                .join("xrpc/com.atproto.server.createSession")
+                .unwrap(),
+        )
+        .json(&json!({"identifier": "ada.bsky.test", "password": "pw-pw"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let access = session["accessJwt"].as_str().unwrap();
+    let res = http
+        .post(bluesky.join("_fake/expire-access-tokens").unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    let res = http
+        .get(bluesky.join("xrpc/com.atproto.server.getSession").unwrap())
+        .bearer_auth(access)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.json::<Value>().await.unwrap()["error"], "ExpiredToken");
+    let secrets: Vec<String> = http
+        .get(bluesky.join("_fake/secrets").unwrap())
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(secrets.contains(&access.to_owned()));
+    let requests: Value = http
+        .get(bluesky.join("_fake/requests").unwrap())
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        requests,
+        json!([
+            {"method": "POST", "path": "/xrpc/com.atproto.server.createSession", "status": 200},
+            {"method": "GET", "path": "/xrpc/com.atproto.server.getSession", "status": 400},
+        ])
+    );
+    let stats: Value = http
+        .get(bluesky.join("_fake/stats").unwrap())
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(stats, json!({"createSessionCalls": 1, "refreshCalls": 0}));
+
+    // Mastodon controls.
+    let res = http
+        .post(mastodon.join("_fake/config").unwrap())
+        .json(&json!({"maxCharacters": 11000}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    let instance: Value = http
+        .get(mastodon.join("api/v2/instance").unwrap())
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        instance["configuration"]["statuses"]["max_characters"],
+        11000
+    );
+    let requests: Value = http
+        .get(mastodon.join("_fake/requests").unwrap())
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        requests,
+        json!([{"method": "GET", "path": "/api/v2/instance", "status": 200}])
+    );
+    let secrets: Value = http
+        .get(mastodon.join("_fake/secrets").unwrap())
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(secrets, json!([]));
+
+    // End of stdin stops it.
+    drop(child.stdin.take());
+    let status = tokio::time::timeout(Duration::from_secs(10), child.wait())
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(status.success());
+}
