@@ -14,6 +14,7 @@ pub mod workspaces;
 pub use accounts::{Account, Accounts, NetConfig};
 pub use error::{Error, ErrorCode, Result};
 pub use paths::AppPaths;
+pub use postwerk_networks as networks;
 pub use secrets::{Secret, SecretKey, SecretStore, Secrets};
 pub use settings::{Language, Settings, SettingsStore};
 pub use store::Store;

@@ -1,0 +1,235 @@
+//! `postwerk account ...` against the fake networks, with the real OS keychain (run through
+//! `scripts/test`, which provides a private D-Bus with gnome-keyring).
+
+use std::io::{BufRead, BufReader, Write};
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+
+use postwerk_fakes::{FakeBluesky, FakeMastodon};
+
+fn command(data: &Path, bsky: &FakeBluesky, args: &[&str]) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_postwerk"));
+    cmd.arg("--data-dir")
+        .arg(data)
+        .args(args)
+        .env_remove("POSTWERK_DATA_DIR")
+        .env("POSTWERK_BLUESKY_ENTRYWAY", bsky.url().as_str())
+        .env("POSTWERK_PLC_DIRECTORY", bsky.url().as_str());
+    cmd
+}
+
+fn run(data: &Path, bsky: &FakeBluesky, args: &[&str], stdin: &str) -> Output {
+    let mut child = command(data, bsky, args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(stdin.as_bytes())
+        .unwrap();
+    child.wait_with_output().unwrap()
+}
+
+fn ok(out: &Output) -> String {
+    assert!(
+        out.status.success(),
+        "exit {:?}\nstdout: {}\nstderr: {}",
+        out.status,
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout.clone()).unwrap()
+}
+
+fn accounts(data: &Path, bsky: &FakeBluesky) -> Vec<serde_json::Value> {
+    serde_json::from_str(&ok(&run(data, bsky, &["account", "list", "--json"], ""))).unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+#[ignore = "needs the OS keychain: runs through scripts/test"]
+async fn bluesky_add_list_rm_with_the_password_on_stdin() {
+    let bsky = FakeBluesky::start().await;
+    bsky.add_account(
+        "ada.test",
+        "ada@example.com",
+        "app-pass-1234",
+        "Ada Lovelace",
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path();
+    ok(&run(
+        data,
+        &bsky,
+        &["workspace", "add", "Acme", "--tz", "Europe/Berlin"],
+        "",
+    ));
+
+    let wrong = run(
+        data,
+        &bsky,
+        &[
+            "account",
+            "add",
+            "bluesky",
+            "--identifier",
+            "ada.test",
+            "--password-stdin",
+        ],
+        "nope\n",
+    );
+    assert!(!wrong.status.success());
+    assert!(String::from_utf8_lossy(&wrong.stderr).contains("Invalid identifier or password"));
+
+    let out = ok(&run(
+        data,
+        &bsky,
+        &[
+            "account",
+            "add",
+            "bluesky",
+            "--identifier",
+            "ada.test",
+            "--password-stdin",
+        ],
+        "app-pass-1234\n",
+    ));
+    assert!(
+        out.contains("Connected @ada.test (Ada Lovelace) on Bluesky"),
+        "{out}"
+    );
+    let list = accounts(data, &bsky);
+    assert_eq!(list.len(), 1);
+    assert_eq!(list[0]["health"], "ok");
+    assert_eq!(list[0]["network"], "bluesky");
+    let table = ok(&run(data, &bsky, &["account", "list"], ""));
+    assert!(
+        table.contains("@ada.test") && table.contains("ok"),
+        "{table}"
+    );
+
+    // Nothing the CLI printed, and nothing in the data folder, holds a token.
+    let printed = serde_json::to_string(&list).unwrap() + &table + &out;
+    for secret in bsky.secrets() {
+        assert!(!printed.contains(&secret));
+    }
+
+    let id = list[0]["id"].as_str().unwrap().to_string();
+    let out = ok(&run(data, &bsky, &["account", "rm", &id], ""));
+    assert!(
+        out.contains("Removed @ada.test and signed out on Bluesky"),
+        "{out}"
+    );
+    assert!(accounts(data, &bsky).is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+#[ignore = "needs the OS keychain: runs through scripts/test"]
+async fn mastodon_add_prints_the_sign_in_page_and_waits_for_the_browser() {
+    let mastodon = FakeMastodon::start().await;
+    let bsky = FakeBluesky::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path();
+    ok(&run(
+        data,
+        &bsky,
+        &["workspace", "add", "Acme", "--tz", "Europe/Berlin"],
+        "",
+    ));
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+
+    let mut child = command(
+        data,
+        &bsky,
+        &[
+            "account",
+            "add",
+            "mastodon",
+            "--instance",
+            mastodon.url().as_str(),
+            "--no-browser",
+            "--json",
+        ],
+    )
+    .env("POSTWERK_OAUTH_PORTS", port.to_string())
+    .stdin(Stdio::null())
+    .stdout(Stdio::piped())
+    .stderr(Stdio::piped())
+    .spawn()
+    .unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let url = tokio::task::spawn_blocking(move || {
+        let mut lines = BufReader::new(stderr).lines();
+        loop {
+            let line = lines
+                .next()
+                .expect("the CLI printed no sign-in page")
+                .unwrap();
+            if let Some(url) = line.trim().strip_prefix("http") {
+                return format!("http{url}");
+            }
+        }
+    })
+    .await
+    .unwrap();
+    assert!(url.contains("/oauth/authorize?"), "{url}");
+
+    // Play the browser: consent page, approve, redirect to the CLI's loopback listener.
+    postwerk_core::networks::HttpClient::new().unwrap(); // installs the TLS crypto provider
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let html = client.get(&url).send().await.unwrap().text().await.unwrap();
+    let mut form: Vec<(String, String)> = html
+        .lines()
+        .filter_map(|l| {
+            let rest = l.trim().strip_prefix("<input type=\"hidden\" name=\"")?;
+            let (name, rest) = rest.split_once('"')?;
+            let value = rest.split_once("value=\"")?.1.rsplit_once('"')?.0;
+            Some((name.to_string(), value.replace("&amp;", "&")))
+        })
+        .collect();
+    form.push(("decision".into(), "approve".into()));
+    let action = url::Url::parse(&url)
+        .unwrap()
+        .join("/oauth/authorize")
+        .unwrap();
+    let answer = client.post(action).form(&form).send().await.unwrap();
+    let location = answer.headers()["location"].to_str().unwrap().to_string();
+    assert!(
+        location.starts_with(&format!("http://127.0.0.1:{port}/callback?")),
+        "{location}"
+    );
+    let page = client
+        .get(location)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("You can close this tab"));
+
+    let out = tokio::task::spawn_blocking(move || child.wait_with_output())
+        .await
+        .unwrap()
+        .unwrap();
+    let account: serde_json::Value = serde_json::from_str(&ok(&out)).unwrap();
+    assert_eq!(account["displayName"], "Ada Lovelace");
+    assert_eq!(account["network"], "mastodon");
+    let printed = String::from_utf8_lossy(&out.stdout);
+    for secret in mastodon.secrets() {
+        assert!(!printed.contains(&secret));
+    }
+    let id = account["id"].as_str().unwrap().to_string();
+    ok(&run(data, &bsky, &["account", "rm", &id], ""));
+    assert_eq!(mastodon.live_tokens().len(), 0, "the token was revoked");
+}
