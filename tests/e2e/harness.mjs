@@ -124,3 +124,86 @@ export async function screenshot(driver, name) {
   writeFileSync(path, Buffer.from(png, "base64"));
   return path;
 }
+
+export const FAKES = process.env.POSTWERK_FAKES_BINARY ?? join(ROOT, "target/debug/postwerk-fakes");
+
+/**
+ * Starts the fake Mastodon and Bluesky servers (127.0.0.1) and returns their URLs, an
+ * environment for the app that points Postwerk at them, and helpers for their control API.
+ */
+export async function startFakes() {
+  const child = spawn(FAKES, [], { stdio: ["pipe", "pipe", "inherit"] });
+  const line = await new Promise((resolve, reject) => {
+    let buf = "";
+    child.stdout.on("data", (chunk) => {
+      buf += chunk;
+      const nl = buf.indexOf("\n");
+      if (nl >= 0) resolve(buf.slice(0, nl));
+    });
+    child.once("exit", (code) => reject(new Error(`postwerk-fakes exited with ${code}`)));
+  });
+  const urls = JSON.parse(line);
+  const control = async (base, method, path, body) => {
+    const res = await fetch(new URL(path, base), {
+      method,
+      headers: body ? { "content-type": "application/json" } : {},
+      body: body ? JSON.stringify(body) : undefined,
+    });
+    if (!res.ok) throw new Error(`${method} ${path} -> ${res.status} ${await res.text()}`);
+    return res.json();
+  };
+  return {
+    mastodon: urls.mastodon,
+    bluesky: urls.bluesky,
+    env: { POSTWERK_BLUESKY_ENTRYWAY: urls.bluesky, POSTWERK_PLC_DIRECTORY: urls.bluesky },
+    mastodonControl: (method, path, body) => control(urls.mastodon, method, path, body),
+    blueskyControl: (method, path, body) => control(urls.bluesky, method, path, body),
+    async secrets() {
+      return [...(await control(urls.mastodon, "GET", "/_fake/secrets")), ...(await control(urls.bluesky, "GET", "/_fake/secrets"))];
+    },
+    stop() {
+      child.stdin.end();
+      child.kill();
+    },
+  };
+}
+
+function htmlUnescape(s) {
+  return s
+    .replaceAll("&quot;", '"')
+    .replaceAll("&#39;", "'")
+    .replaceAll("&lt;", "<")
+    .replaceAll("&gt;", ">")
+    .replaceAll("&amp;", "&");
+}
+
+/**
+ * Plays the user's browser for a Mastodon sign-in: opens the authorize page, submits the
+ * consent form with `decision`, follows the redirect to Postwerk's loopback listener and
+ * returns that page's text.
+ */
+export async function playBrowser(authorizeUrl, decision = "approve") {
+  const page = await fetch(authorizeUrl);
+  if (page.status !== 200) throw new Error(`authorize page: ${page.status} ${await page.text()}`);
+  const html = await page.text();
+  const form = new URLSearchParams();
+  for (const m of html.matchAll(/<input type="hidden" name="([^"]+)" value="([^"]*)">/g)) {
+    form.append(m[1], htmlUnescape(m[2]));
+  }
+  form.append("decision", decision);
+  const answer = await fetch(new URL("/oauth/authorize", authorizeUrl), { method: "POST", body: form, redirect: "manual" });
+  if (answer.status !== 302) throw new Error(`consent: ${answer.status} ${await answer.text()}`);
+  const back = await fetch(answer.headers.get("location"));
+  return back.text();
+}
+
+/** Every file below `dir`, recursively. */
+export function filesBelow(dir) {
+  const out = [];
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const p = join(dir, entry.name);
+    if (entry.isDirectory()) out.push(...filesBelow(p));
+    else out.push(p);
+  }
+  return out;
+}

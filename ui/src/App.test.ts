@@ -23,6 +23,9 @@ function boot(options: { list?: ReturnType<typeof workspace>[]; language?: Langu
   api.keychainStatus.mockResolvedValue({ available: true, backend: "secret-service", problem: null });
   api.setLanguage.mockImplementation(async (language: Language) => ({ language, currentWorkspaceId: list[0]?.id ?? null }));
   api.setCurrentWorkspace.mockImplementation(async (id: string | null) => ({ language: "system", currentWorkspaceId: id }));
+  api.listAccounts.mockResolvedValue([]);
+  api.checkAccounts.mockResolvedValue([]);
+  api.networkCatalog.mockResolvedValue([]);
 }
 
 const label = (id: string) => screen.getByTestId(id).textContent?.trim();
@@ -142,7 +145,9 @@ describe("App", () => {
     await screen.findByTestId("screen-compose");
     await fireEvent.click(screen.getByTestId("empty-action"));
     await screen.findByTestId("screen-accounts");
-    expect((screen.getByTestId("connect-account") as HTMLButtonElement).disabled).toBe(true);
+    await screen.findByTestId("accounts-empty");
+    expect(api.listAccounts).toHaveBeenCalledWith("ws-1");
+    expect(screen.getAllByTestId("account-add")).toHaveLength(1);
   });
 
   it("shows a load error with the reason", async () => {

@@ -1,8 +1,9 @@
-import type { AppInfo, Workspace } from "$lib/api";
+import type { Account, AppInfo, Capabilities, NetworkInfo, Workspace } from "$lib/api";
 import { setLocale } from "$lib/i18n";
 import { settings } from "$lib/stores/settings.svelte";
 import { workspaces } from "$lib/stores/workspaces.svelte";
 import { navigate } from "$lib/stores/navigation.svelte";
+import { toasts } from "$lib/stores/toasts.svelte";
 
 export const appInfo: AppInfo = {
   version: "0.1.0",
@@ -34,4 +35,76 @@ export function resetStores(list: Workspace[] = []): void {
   workspaces.list = list;
   workspaces.currentId = list[0]?.id ?? null;
   navigate("compose");
+  toasts.items = [];
+}
+
+const NO_CAPABILITIES: Capabilities = {
+  publishText: false,
+  publishImages: false,
+  publishVideo: false,
+  threads: false,
+  nativeScheduling: false,
+  inbox: false,
+  directMessages: false,
+  search: false,
+  metrics: false,
+  reminderOnly: false,
+};
+
+export function capabilities(overrides: Partial<Capabilities> = {}): Capabilities {
+  return { ...NO_CAPABILITIES, ...overrides };
+}
+
+/** A small network catalog: the two connectable networks first, then two for later. */
+export function catalog(): NetworkInfo[] {
+  return [
+    {
+      kind: "mastodon",
+      displayName: "Mastodon",
+      capabilities: capabilities({ publishText: true, publishImages: true, publishVideo: true, threads: true, nativeScheduling: true, inbox: true, directMessages: true, metrics: true }),
+      connect: "instance_oauth",
+      available: true,
+    },
+    {
+      kind: "bluesky",
+      displayName: "Bluesky",
+      capabilities: capabilities({ publishText: true, publishImages: true, publishVideo: true, threads: true, inbox: true, directMessages: true, metrics: true }),
+      connect: "app_password",
+      available: true,
+    },
+    {
+      kind: "linkedin",
+      displayName: "LinkedIn",
+      capabilities: capabilities({ publishText: true, publishImages: true, publishVideo: true, metrics: true }),
+      connect: "developer_app",
+      available: false,
+    },
+    {
+      kind: "xing",
+      displayName: "XING",
+      capabilities: capabilities({ reminderOnly: true }),
+      connect: "reminder",
+      available: false,
+    },
+  ];
+}
+
+export function account(overrides: Partial<Account> = {}): Account {
+  return {
+    id: "acc-1",
+    workspaceId: "ws-1",
+    network: "bluesky",
+    server: "https://bsky.social",
+    remoteId: "did:plc:ada",
+    handle: "@ada.bsky.social",
+    displayName: "Ada Lovelace",
+    profileUrl: "https://bsky.app/profile/ada.bsky.social",
+    avatar: null,
+    health: "ok",
+    healthDetail: null,
+    tokenExpiresAt: null,
+    connectedAt: "2026-01-02T10:00:00Z",
+    capabilities: capabilities({ publishText: true, publishImages: true }),
+    ...overrides,
+  };
 }

@@ -15,5 +15,13 @@ export function createMockApi() {
     setLanguage: vi.fn(),
     setCurrentWorkspace: vi.fn(),
     openLogFolder: vi.fn(),
+    networkCatalog: vi.fn(),
+    listAccounts: vi.fn(),
+    checkAccounts: vi.fn(),
+    connectBluesky: vi.fn(),
+    startMastodonSignIn: vi.fn(),
+    finishMastodonSignIn: vi.fn(),
+    cancelSignIn: vi.fn(),
+    removeAccount: vi.fn(),
   } satisfies Record<keyof Api, ReturnType<typeof vi.fn>>;
 }

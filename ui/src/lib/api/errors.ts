@@ -10,6 +10,12 @@ export const ERROR_CODES: readonly ErrorCode[] = [
   "keychain_unavailable",
   "database_incompatible",
   "io",
+  "auth_failed",
+  "needs_reconnect",
+  "rate_limited",
+  "network_unavailable",
+  "network_refused",
+  "cancelled",
   "internal",
 ];
 

@@ -2,11 +2,17 @@
 // `$lib/bindings`: results are unwrapped and failures are thrown as `AppError`.
 import {
   commands,
+  type Account,
   type AppInfo,
+  type ConnectBluesky,
   type KeychainStatus,
   type Language,
+  type NetworkInfo,
   type NewWorkspace,
+  type PendingSignIn,
+  type Removal,
   type Settings,
+  type StartMastodon,
   type Workspace,
   type WorkspacePatch,
 } from "$lib/bindings";
@@ -17,12 +23,22 @@ type Result<T, E> = { status: "ok"; data: T } | { status: "error"; error: E };
 
 export { AppError, errorMessage, fromIpcError } from "./errors";
 export type {
+  Account,
   AppInfo,
+  Capabilities,
+  ConnectBluesky,
+  ConnectMethod,
   ErrorCode,
+  Health,
   KeychainStatus,
   Language,
+  NetworkInfo,
+  NetworkKind,
   NewWorkspace,
+  PendingSignIn,
+  Removal,
   Settings,
+  StartMastodon,
   Workspace,
   WorkspacePatch,
 } from "$lib/bindings";
@@ -56,6 +72,21 @@ export const api = {
   openLogFolder: async (): Promise<void> => {
     await unwrap(() => commands.openLogFolder());
   },
+  /** Every network with what it can do and how it connects (for the network picker). */
+  networkCatalog: (): Promise<NetworkInfo[]> => unwrap(() => commands.networkCatalog()),
+  listAccounts: (workspaceId: string): Promise<Account[]> => unwrap(() => commands.listAccounts(workspaceId)),
+  /** Asks each network whether the accounts still work (network calls: may be slow). */
+  checkAccounts: (workspaceId: string): Promise<Account[]> => unwrap(() => commands.checkAccounts(workspaceId)),
+  connectBluesky: (input: ConnectBluesky): Promise<Account> => unwrap(() => commands.connectBluesky(input)),
+  /** Starts a Mastodon sign-in; the core opens the authorize page in the system browser. */
+  startMastodonSignIn: (input: StartMastodon): Promise<PendingSignIn> =>
+    unwrap(() => commands.startMastodonSignIn(input)),
+  /** Resolves with the account once the browser comes back; rejects with `cancelled` on cancel. */
+  finishMastodonSignIn: (flowId: string): Promise<Account> => unwrap(() => commands.finishMastodonSignIn(flowId)),
+  cancelSignIn: async (flowId: string): Promise<void> => {
+    await unwrap(() => commands.cancelSignIn(flowId));
+  },
+  removeAccount: (id: string): Promise<Removal> => unwrap(() => commands.removeAccount(id)),
 };
 
 export type Api = typeof api;

@@ -1,9 +1,9 @@
-export type Toast = { id: number; title: string; detail?: string; tone: "error" | "info" };
+export type Toast = { id: number; title: string; detail?: string; tone: "error" | "warning" | "success" | "info" };
 
 const DEFAULT_TIMEOUT_MS = 8000;
 let nextId = 1;
 
-/** Transient notifications for failures that have no form to show them in. */
+/** Transient notifications: failures that have no form to show them in, and confirmations. */
 export const toasts = $state<{ items: Toast[] }>({ items: [] });
 
 export function showToast(toast: Omit<Toast, "id">, timeoutMs = DEFAULT_TIMEOUT_MS): number {
