@@ -131,7 +131,14 @@ pub fn run() {
         .run(|app, event| {
             if let tauri::RunEvent::Exit = event {
                 if let Ok(core) = &app.state::<AppState>().core {
-                    tauri::async_runtime::block_on(core.close());
+                    // Work still in flight (a health check waiting on the network) must not
+                    // keep the app from quitting: give the database 3 s to close cleanly.
+                    let closed = tauri::async_runtime::block_on(async {
+                        tokio::time::timeout(std::time::Duration::from_secs(3), core.close()).await
+                    });
+                    if closed.is_err() {
+                        tracing::warn!("the database did not close within 3 s; quitting anyway");
+                    }
                 }
                 tracing::info!("Postwerk stopped");
             }

@@ -91,13 +91,13 @@ export function appPids(dataDir) {
 }
 
 async function waitForAppExit(dataDir) {
-  const deadline = Date.now() + 10_000;
+  const deadline = Date.now() + 20_000;
   while (Date.now() < deadline) {
     if (appPids(dataDir).length === 0) return;
     await new Promise((r) => setTimeout(r, 100));
   }
   for (const pid of appPids(dataDir)) process.kill(pid, "SIGKILL");
-  throw new Error(`the app on ${dataDir} did not exit within 10 s after the session ended`);
+  throw new Error(`the app on ${dataDir} did not exit within 20 s after the session ended`);
 }
 
 export const byTestId = (id) => By.css(`[data-testid="${id}"]`);

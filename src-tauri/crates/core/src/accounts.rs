@@ -365,6 +365,10 @@ impl Accounts {
         &self.secrets
     }
 
+    pub fn bluesky_client(&self) -> &Bluesky {
+        &self.bluesky
+    }
+
     pub async fn list(&self, workspace_id: &str) -> Result<Vec<Account>> {
         let rows = sqlx::query(&format!(
             "{SELECT} WHERE workspace_id = ? ORDER BY connected_at, id"

@@ -4,7 +4,10 @@
 pub mod accounts;
 pub mod error;
 pub mod logging;
+pub mod media;
 pub mod paths;
+pub mod posts;
+pub mod publish;
 pub mod secrets;
 pub mod settings;
 pub mod store;
@@ -54,6 +57,9 @@ pub struct Core {
     workspaces: Workspaces,
     settings: SettingsStore,
     accounts: Accounts,
+    media: media::MediaStore,
+    posts: posts::Posts,
+    publisher: publish::Publisher,
 }
 
 impl Core {
@@ -78,10 +84,20 @@ impl Core {
         net: NetConfig,
     ) -> Result<Self> {
         let http = postwerk_networks::HttpClient::new()?;
+        let accounts = Accounts::new(store.clone(), secrets, http.clone(), net);
+        let media = media::MediaStore::new(store.clone(), paths.data_dir().join("media"));
         Ok(Self {
             workspaces: Workspaces::new(store.clone()),
             settings: SettingsStore::new(store.clone()),
-            accounts: Accounts::new(store.clone(), secrets, http, net),
+            posts: posts::Posts::new(store.clone(), media.clone()),
+            publisher: publish::Publisher::new(
+                store.clone(),
+                accounts.clone(),
+                media.clone(),
+                http,
+            ),
+            accounts,
+            media,
             paths,
             store,
         })
@@ -105,6 +121,18 @@ impl Core {
 
     pub fn accounts(&self) -> &Accounts {
         &self.accounts
+    }
+
+    pub fn media(&self) -> &media::MediaStore {
+        &self.media
+    }
+
+    pub fn posts(&self) -> &posts::Posts {
+        &self.posts
+    }
+
+    pub fn publisher(&self) -> &publish::Publisher {
+        &self.publisher
     }
 
     /// Deletes a workspace and all its data: its accounts are removed first (tokens revoked

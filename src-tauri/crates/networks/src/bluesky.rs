@@ -469,3 +469,136 @@ mod tests {
         assert_eq!(pds_from_did_doc(&insecure), None);
     }
 }
+
+/// A strong reference to a record (for replies and quotes).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, Deserialize)]
+pub struct StrongRef {
+    pub uri: String,
+    pub cid: String,
+}
+
+#[derive(Deserialize)]
+struct BlobAnswer {
+    blob: serde_json::Value,
+}
+
+#[derive(Deserialize)]
+struct GetRecordAnswer {
+    uri: String,
+    cid: Option<String>,
+}
+
+/// The rkey part of an `at://did/collection/rkey` URI.
+pub fn rkey_of(uri: &str) -> Option<&str> {
+    uri.rsplit('/').next().filter(|s| !s.is_empty())
+}
+
+/// The public web address of a post.
+pub fn post_web_url(handle: &str, uri: &str) -> Option<String> {
+    let handle = handle.trim_start_matches('@');
+    Some(format!(
+        "https://bsky.app/profile/{handle}/post/{}",
+        rkey_of(uri)?
+    ))
+}
+
+impl Bluesky {
+    /// Uploads a blob (`com.atproto.repo.uploadBlob`); returns the blob object to embed.
+    pub async fn upload_blob(
+        &self,
+        pds: &Url,
+        access: &Secret,
+        bytes: Vec<u8>,
+        mime: &str,
+    ) -> Result<serde_json::Value> {
+        let answer = self
+            .call(
+                self.http
+                    .reqwest()
+                    .post(xrpc(pds, "com.atproto.repo.uploadBlob"))
+                    .bearer_auth(access.expose())
+                    .header(reqwest::header::CONTENT_TYPE, mime)
+                    .body(bytes),
+                Op::Publish,
+            )
+            .await?;
+        Ok(answer.json::<BlobAnswer>()?.blob)
+    }
+
+    /// Creates a post record with a record key chosen by the caller, so that a retry cannot
+    /// create a second post: when the key already exists the existing record is returned.
+    pub async fn create_post(
+        &self,
+        pds: &Url,
+        access: &Secret,
+        did: &str,
+        rkey: &str,
+        record: &serde_json::Value,
+    ) -> Result<StrongRef> {
+        let body = serde_json::json!({
+            "repo": did,
+            "collection": "app.bsky.feed.post",
+            "rkey": rkey,
+            "record": record,
+        });
+        let sent = self
+            .http
+            .send(
+                self.http
+                    .reqwest()
+                    .post(xrpc(pds, "com.atproto.repo.createRecord"))
+                    .bearer_auth(access.expose())
+                    .json(&body),
+            )
+            .await?;
+        match sent {
+            Ok(answer) => answer.json::<StrongRef>(),
+            Err(answer) => {
+                let err = map_error(&answer, Op::Publish);
+                // A retry of a create that went through: the record is there already.
+                if let NetworkError::InvalidPost { reason } = &err
+                    && reason.to_ascii_lowercase().contains("already exists")
+                    && let Some(existing) = self.get_post(pds, access, did, rkey).await?
+                {
+                    return Ok(existing);
+                }
+                Err(err)
+            }
+        }
+    }
+
+    /// The post with this record key, if it exists.
+    pub async fn get_post(
+        &self,
+        pds: &Url,
+        access: &Secret,
+        did: &str,
+        rkey: &str,
+    ) -> Result<Option<StrongRef>> {
+        let result = self
+            .call(
+                self.http
+                    .reqwest()
+                    .get(xrpc(pds, "com.atproto.repo.getRecord"))
+                    .query(&[
+                        ("repo", did),
+                        ("collection", "app.bsky.feed.post"),
+                        ("rkey", rkey),
+                    ])
+                    .bearer_auth(access.expose()),
+                Op::Read,
+            )
+            .await;
+        match result {
+            Ok(answer) => {
+                let r: GetRecordAnswer = answer.json()?;
+                Ok(r.cid.map(|cid| StrongRef { uri: r.uri, cid }))
+            }
+            Err(NetworkError::NotFound { .. }) => Ok(None),
+            Err(NetworkError::Other { message }) if message.contains("Could not locate record") => {
+                Ok(None)
+            }
+            Err(e) => Err(e),
+        }
+    }
+}

@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 
 pub mod backoff;
 pub mod bluesky;
+pub mod bluesky_richtext;
 pub mod error;
 pub mod http;
 pub mod mastodon;

@@ -485,3 +485,144 @@ mod tests {
         }
     }
 }
+
+/// A status to post (`POST /api/v1/statuses`).
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct NewStatus {
+    pub status: String,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub media_ids: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub in_reply_to_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub spoiler_text: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub visibility: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub language: Option<String>,
+    /// ISO 8601, at least 5 minutes ahead: the server holds the post.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub scheduled_at: Option<String>,
+}
+
+/// What Mastodon answered for a created status.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PostedStatus {
+    pub id: String,
+    pub url: Option<String>,
+    /// Set when the server holds it (`scheduled_at`): the ScheduledStatus id.
+    pub scheduled_id: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct MediaAnswer {
+    id: String,
+    #[serde(default)]
+    url: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct StatusAnswer {
+    id: String,
+    #[serde(default)]
+    url: Option<String>,
+    #[serde(default)]
+    scheduled_at: Option<String>,
+}
+
+impl Mastodon {
+    /// Uploads one media file (`POST /api/v2/media`) and waits while the server answers 202
+    /// (polling `GET /api/v1/media/:id` until it stops answering 206). Returns the media id.
+    pub async fn upload_media(
+        &self,
+        token: &Secret,
+        bytes: Vec<u8>,
+        mime: &str,
+        file_name: &str,
+        description: Option<&str>,
+    ) -> Result<String> {
+        let part = reqwest::multipart::Part::bytes(bytes)
+            .file_name(file_name.to_string())
+            .mime_str(mime)
+            .map_err(|e| NetworkError::invalid_input(format!("bad media type {mime}: {e}")))?;
+        let mut form = reqwest::multipart::Form::new().part("file", part);
+        if let Some(d) = description.filter(|d| !d.is_empty()) {
+            form = form.text("description", d.to_string());
+        }
+        let answer = self
+            .call(
+                self.http
+                    .reqwest()
+                    .post(self.url("api/v2/media"))
+                    .bearer_auth(token.expose())
+                    .multipart(form),
+                Op::Publish,
+            )
+            .await?;
+        let media: MediaAnswer = answer.json()?;
+        if answer.status.as_u16() == 202 || media.url.is_none() {
+            self.wait_for_media(token, &media.id).await?;
+        }
+        Ok(media.id)
+    }
+
+    async fn wait_for_media(&self, token: &Secret, id: &str) -> Result<()> {
+        let mut delay = std::time::Duration::from_millis(250);
+        for _ in 0..60 {
+            let answer = self
+                .call(
+                    self.http
+                        .reqwest()
+                        .get(self.url(&format!("api/v1/media/{id}")))
+                        .bearer_auth(token.expose()),
+                    Op::Publish,
+                )
+                .await?;
+            if answer.status.as_u16() != 206 {
+                return Ok(());
+            }
+            tokio::time::sleep(delay).await;
+            delay = (delay * 2).min(std::time::Duration::from_secs(5));
+        }
+        Err(NetworkError::transient(format!(
+            "the Mastodon server is still processing media {id}"
+        )))
+    }
+
+    /// Posts a status. The `Idempotency-Key` makes a retried request return the first
+    /// status instead of posting twice (the server keeps keys for an hour).
+    pub async fn post_status(
+        &self,
+        token: &Secret,
+        status: &NewStatus,
+        idempotency_key: &str,
+    ) -> Result<PostedStatus> {
+        let answer = self
+            .call(
+                self.http
+                    .reqwest()
+                    .post(self.url("api/v1/statuses"))
+                    .bearer_auth(token.expose())
+                    .header("Idempotency-Key", idempotency_key)
+                    .json(status),
+                Op::Publish,
+            )
+            .await?;
+        let s: StatusAnswer = answer.json()?;
+        Ok(
+            if s.scheduled_at.is_some() && status.scheduled_at.is_some() {
+                PostedStatus {
+                    id: s.id.clone(),
+                    url: None,
+                    scheduled_id: Some(s.id),
+                }
+            } else {
+                PostedStatus {
+                    id: s.id,
+                    url: s.url,
+                    scheduled_id: None,
+                }
+            },
+        )
+    }
+}

@@ -1,0 +1,837 @@
+//! Publishing now: every target of a post concurrently, each with a result the user can act
+//! on. No duplicates: Mastodon requests carry an `Idempotency-Key` per part, Bluesky records
+//! use a record key chosen and stored before the request, media already uploaded are not
+//! uploaded again, and a thread resumes at its first missing part.
+
+use std::time::Duration;
+
+use chrono::Utc;
+use postwerk_networks::bluesky::{self, StrongRef};
+use postwerk_networks::bluesky_richtext;
+use postwerk_networks::mastodon::{Mastodon, NewStatus};
+use postwerk_networks::{HttpClient, NetworkError, NetworkKind};
+use serde::{Deserialize, Serialize};
+use sqlx::Row;
+use url::Url;
+
+use crate::accounts::{ACCESS_TOKEN, Accounts};
+use crate::media::{MediaStore, reencode_to_fit};
+use crate::secrets::SecretKey;
+use crate::store::{Store, now_utc};
+use crate::{Error, ErrorCode, Result};
+
+/// Bluesky image blobs are re-encoded to at most this (the 2026 lexicon allows 2,000,000;
+/// 1,000,000 is what older AppViews accept).
+pub const BLUESKY_IMAGE_BYTES: usize = 1_000_000;
+/// Link-card pages are read for at most this long and this many bytes.
+const CARD_TIMEOUT: Duration = Duration::from_secs(5);
+const CARD_MAX_BYTES: usize = 1_000_000;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[serde(rename_all = "snake_case")]
+pub enum TargetState {
+    Draft,
+    Scheduled,
+    Publishing,
+    Published,
+    Failed,
+    NeedsReconnect,
+    Unconfirmed,
+    HandedOff,
+}
+
+impl TargetState {
+    fn as_str(self) -> &'static str {
+        match self {
+            Self::Draft => "draft",
+            Self::Scheduled => "scheduled",
+            Self::Publishing => "publishing",
+            Self::Published => "published",
+            Self::Failed => "failed",
+            Self::NeedsReconnect => "needs_reconnect",
+            Self::Unconfirmed => "unconfirmed",
+            Self::HandedOff => "handed_off",
+        }
+    }
+
+    fn parse(s: &str) -> Self {
+        match s {
+            "scheduled" => Self::Scheduled,
+            "publishing" => Self::Publishing,
+            "published" => Self::Published,
+            "failed" => Self::Failed,
+            "needs_reconnect" => Self::NeedsReconnect,
+            "unconfirmed" => Self::Unconfirmed,
+            "handed_off" => Self::HandedOff,
+            _ => Self::Draft,
+        }
+    }
+}
+
+/// What happened to one target.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[serde(rename_all = "camelCase")]
+pub struct TargetOutcome {
+    pub target_id: String,
+    pub account_id: String,
+    pub network: NetworkKind,
+    pub handle: String,
+    pub state: TargetState,
+    /// The live post (the first part of a thread).
+    pub url: Option<String>,
+    pub error_code: Option<ErrorCode>,
+    pub error: Option<String>,
+}
+
+/// One part of a thread as sent.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+struct PartDone {
+    /// Bluesky: the record key, chosen before the request.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    rkey: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    uri: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    cid: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    url: Option<String>,
+}
+
+impl PartDone {
+    fn confirmed(&self) -> bool {
+        self.id.is_some() || self.cid.is_some()
+    }
+}
+
+struct Target {
+    id: String,
+    account_id: String,
+    network: NetworkKind,
+    handle: String,
+    remote_id: String,
+    server: String,
+    parts: Vec<String>,
+    spoiler: String,
+    media: Vec<(String, String)>,
+    idempotency_key: String,
+    parts_done: Vec<PartDone>,
+    media_done: serde_json::Map<String, serde_json::Value>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Publisher {
+    store: Store,
+    accounts: Accounts,
+    media: MediaStore,
+    http: HttpClient,
+}
+
+/// The parts a target sends: the thread when split, else the override, else the master text.
+fn parts_of(master: &str, text_override: Option<String>, thread: Option<String>) -> Vec<String> {
+    if let Some(parts) = thread
+        .and_then(|t| serde_json::from_str::<Vec<String>>(&t).ok())
+        .map(|p| {
+            p.into_iter()
+                .map(|s| s.trim().to_string())
+                .filter(|s| !s.is_empty())
+                .collect::<Vec<_>>()
+        })
+        .filter(|p| !p.is_empty())
+    {
+        return parts;
+    }
+    vec![
+        text_override
+            .unwrap_or_else(|| master.to_string())
+            .trim()
+            .to_string(),
+    ]
+}
+
+fn outcome_error(e: &Error) -> (ErrorCode, String, TargetState) {
+    let state = match e.code() {
+        ErrorCode::NeedsReconnect => TargetState::NeedsReconnect,
+        _ => TargetState::Failed,
+    };
+    (e.code(), e.to_string(), state)
+}
+
+impl Publisher {
+    pub fn new(store: Store, accounts: Accounts, media: MediaStore, http: HttpClient) -> Self {
+        Self {
+            store,
+            accounts,
+            media,
+            http,
+        }
+    }
+
+    async fn load_targets(&self, post_id: &str, only: &[&str]) -> Result<Vec<Target>> {
+        let post = sqlx::query("SELECT text, spoiler FROM posts WHERE id = ?")
+            .bind(post_id)
+            .fetch_optional(self.store.pool())
+            .await?
+            .ok_or_else(|| Error::not_found(format!("post {post_id}")))?;
+        let master: String = post.try_get("text")?;
+        let spoiler: String = post.try_get("spoiler")?;
+        let media: Vec<(String, String)> =
+            sqlx::query("SELECT media_id, alt FROM post_media WHERE post_id = ? ORDER BY position")
+                .bind(post_id)
+                .fetch_all(self.store.pool())
+                .await?
+                .into_iter()
+                .map(|r| Ok((r.try_get("media_id")?, r.try_get("alt")?)))
+                .collect::<Result<_>>()?;
+        let rows = sqlx::query(
+            "SELECT t.id, t.account_id, t.text_override, t.thread_parts, t.state, t.idempotency_key, t.parts_done, t.media_done, \
+             a.network, a.handle, a.remote_id, a.server_url FROM post_targets t JOIN accounts a ON a.id = t.account_id \
+             WHERE t.post_id = ? ORDER BY t.created_at, t.id",
+        )
+        .bind(post_id)
+        .fetch_all(self.store.pool())
+        .await?;
+        let mut targets = Vec::new();
+        for r in rows {
+            let state: String = r.try_get("state")?;
+            if !only.contains(&state.as_str()) {
+                continue;
+            }
+            let network: String = r.try_get("network")?;
+            targets.push(Target {
+                id: r.try_get("id")?,
+                account_id: r.try_get("account_id")?,
+                network: serde_json::from_value(serde_json::Value::String(network.clone()))
+                    .map_err(|_| Error::Conflict(format!("unknown network {network}")))?,
+                handle: r.try_get("handle")?,
+                remote_id: r.try_get("remote_id")?,
+                server: r.try_get("server_url")?,
+                parts: parts_of(
+                    &master,
+                    r.try_get("text_override")?,
+                    r.try_get("thread_parts")?,
+                ),
+                spoiler: spoiler.clone(),
+                media: media.clone(),
+                idempotency_key: r.try_get("idempotency_key")?,
+                parts_done: serde_json::from_str(&r.try_get::<String, _>("parts_done")?)
+                    .unwrap_or_default(),
+                media_done: serde_json::from_str(&r.try_get::<String, _>("media_done")?)
+                    .unwrap_or_default(),
+            });
+        }
+        Ok(targets)
+    }
+
+    /// Publishes every target of a draft now, concurrently.
+    pub async fn publish_now(&self, post_id: &str) -> Result<Vec<TargetOutcome>> {
+        let status: Option<String> = sqlx::query_scalar("SELECT status FROM posts WHERE id = ?")
+            .bind(post_id)
+            .fetch_optional(self.store.pool())
+            .await?;
+        match status.as_deref() {
+            None => return Err(Error::not_found(format!("post {post_id}"))),
+            Some("draft") => {}
+            Some(_) => {
+                return Err(Error::Conflict(
+                    "this post was already sent; retry its failed targets instead".into(),
+                ));
+            }
+        }
+        let count: i64 = sqlx::query_scalar("SELECT count(*) FROM post_targets WHERE post_id = ?")
+            .bind(post_id)
+            .fetch_one(self.store.pool())
+            .await?;
+        if count == 0 {
+            return Err(Error::invalid(
+                "targets",
+                "pick at least one account to publish to",
+            ));
+        }
+        sqlx::query("UPDATE posts SET status = 'submitted', updated_at = ? WHERE id = ?")
+            .bind(now_utc())
+            .bind(post_id)
+            .execute(self.store.pool())
+            .await?;
+        self.run(post_id, &["draft"]).await
+    }
+
+    /// Publishes the targets that failed or whose outcome is unknown, and nothing else.
+    pub async fn retry(&self, post_id: &str) -> Result<Vec<TargetOutcome>> {
+        self.run(post_id, &["failed", "unconfirmed", "needs_reconnect"])
+            .await?;
+        self.outcomes(post_id).await
+    }
+
+    async fn run(&self, post_id: &str, states: &[&str]) -> Result<Vec<TargetOutcome>> {
+        let targets = self.load_targets(post_id, states).await?;
+        let mut tasks = tokio::task::JoinSet::new();
+        for target in targets {
+            let this = self.clone();
+            tasks.spawn(async move { this.publish_target(target).await });
+        }
+        while let Some(done) = tasks.join_next().await {
+            if let Err(e) = done {
+                tracing::error!(error = %e, "publish task failed");
+            }
+        }
+        self.outcomes(post_id).await
+    }
+
+    /// The current outcome of every target of a post.
+    pub async fn outcomes(&self, post_id: &str) -> Result<Vec<TargetOutcome>> {
+        let rows = sqlx::query(
+            "SELECT t.id, t.account_id, t.state, t.remote_url, t.last_error, t.last_error_code, a.network, a.handle \
+             FROM post_targets t JOIN accounts a ON a.id = t.account_id WHERE t.post_id = ? ORDER BY t.created_at, t.id",
+        )
+        .bind(post_id)
+        .fetch_all(self.store.pool())
+        .await?;
+        rows.into_iter()
+            .map(|r| {
+                let code: Option<String> = r.try_get("last_error_code")?;
+                Ok(TargetOutcome {
+                    target_id: r.try_get("id")?,
+                    account_id: r.try_get("account_id")?,
+                    network: serde_json::from_value(serde_json::Value::String(
+                        r.try_get("network")?,
+                    ))
+                    .unwrap_or(NetworkKind::Mastodon),
+                    handle: r.try_get("handle")?,
+                    state: TargetState::parse(&r.try_get::<String, _>("state")?),
+                    url: r.try_get("remote_url")?,
+                    error_code: code
+                        .and_then(|c| serde_json::from_value(serde_json::Value::String(c)).ok()),
+                    error: r.try_get("last_error")?,
+                })
+            })
+            .collect()
+    }
+
+    async fn set_state(
+        &self,
+        target: &str,
+        state: TargetState,
+        error: Option<(ErrorCode, String)>,
+    ) -> Result<()> {
+        let (code, message) = match error {
+            Some((c, m)) => (
+                serde_json::to_value(c)
+                    .ok()
+                    .and_then(|v| v.as_str().map(str::to_string)),
+                Some(m),
+            ),
+            None => (None, None),
+        };
+        sqlx::query("UPDATE post_targets SET state = ?, last_error_code = ?, last_error = ?, updated_at = ? WHERE id = ?")
+            .bind(state.as_str())
+            .bind(code)
+            .bind(message)
+            .bind(now_utc())
+            .bind(target)
+            .execute(self.store.pool())
+            .await?;
+        Ok(())
+    }
+
+    async fn save_progress(&self, t: &Target) -> Result<()> {
+        sqlx::query(
+            "UPDATE post_targets SET parts_done = ?, media_done = ?, updated_at = ? WHERE id = ?",
+        )
+        .bind(serde_json::to_string(&t.parts_done).unwrap_or_else(|_| "[]".into()))
+        .bind(serde_json::Value::Object(t.media_done.clone()).to_string())
+        .bind(now_utc())
+        .bind(&t.id)
+        .execute(self.store.pool())
+        .await?;
+        Ok(())
+    }
+
+    async fn publish_target(&self, mut target: Target) {
+        let id = target.id.clone();
+        if let Err(e) = sqlx::query("UPDATE post_targets SET state = 'publishing', attempts = attempts + 1, updated_at = ? WHERE id = ?")
+            .bind(now_utc())
+            .bind(&id)
+            .execute(self.store.pool())
+            .await
+        {
+            tracing::error!(error = %e, "cannot mark the target as publishing");
+            return;
+        }
+        let result = match target.network {
+            NetworkKind::Mastodon => self.publish_mastodon(&mut target).await,
+            NetworkKind::Bluesky => self.publish_bluesky(&mut target).await,
+            other => Err(Error::invalid(
+                "network",
+                format!(
+                    "publishing to {} is not available yet",
+                    other.display_name()
+                ),
+            )),
+        };
+        let outcome = match result {
+            Ok(url) => {
+                let first = target.parts_done.first().cloned().unwrap_or_default();
+                sqlx::query("UPDATE post_targets SET state = 'published', remote_id = ?, remote_url = ?, last_error = NULL, last_error_code = NULL, updated_at = ? WHERE id = ?")
+                    .bind(first.id.or(first.uri))
+                    .bind(url)
+                    .bind(now_utc())
+                    .bind(&id)
+                    .execute(self.store.pool())
+                    .await
+                    .map(|_| ())
+                    .map_err(Error::from)
+            }
+            Err(e) => {
+                let (code, message, state) = outcome_error(&e);
+                tracing::warn!(target = %id, network = ?target.network, error = %message, "publishing failed");
+                self.set_state(&id, state, Some((code, message))).await
+            }
+        };
+        if let Err(e) = outcome {
+            tracing::error!(error = %e, "cannot record the outcome");
+        }
+    }
+
+    async fn media_bytes(&self, media_id: &str) -> Result<(Vec<u8>, String)> {
+        self.media.read(media_id).await
+    }
+
+    async fn publish_mastodon(&self, t: &mut Target) -> Result<Option<String>> {
+        let token = self
+            .accounts
+            .secrets()
+            .get(SecretKey::account(&t.account_id, ACCESS_TOKEN))
+            .await?
+            .ok_or_else(|| Error::NeedsReconnect {
+                account: t.account_id.clone(),
+                message: "the sign-in is missing from the keychain".into(),
+            })?;
+        let base = Url::parse(&t.server)
+            .map_err(|_| Error::Conflict(format!("bad server URL {}", t.server)))?;
+        let client = Mastodon::new(self.http.clone(), base);
+        let map = |e: NetworkError| match e {
+            NetworkError::AuthExpired { message, .. } => Error::NeedsReconnect {
+                account: t.account_id.clone(),
+                message,
+            },
+            NetworkError::InvalidPost { reason } => Error::Network(NetworkError::InvalidPost {
+                reason: format!("Mastodon refused the post: {reason}"),
+            }),
+            e => Error::Network(e),
+        };
+        let mut media_ids = Vec::new();
+        for (media_id, alt) in t.media.clone() {
+            if let Some(remote) = t.media_done.get(&media_id).and_then(|v| v.as_str()) {
+                media_ids.push(remote.to_string());
+                continue;
+            }
+            let (bytes, mime) = self.media_bytes(&media_id).await?;
+            let name = format!(
+                "{}.{}",
+                &media_id[..12.min(media_id.len())],
+                mime.rsplit('/').next().unwrap_or("bin")
+            );
+            let remote = client
+                .upload_media(&token, bytes, &mime, &name, Some(alt.as_str()))
+                .await
+                .map_err(map)?;
+            t.media_done
+                .insert(media_id.clone(), serde_json::Value::String(remote.clone()));
+            self.save_progress(t).await?;
+            media_ids.push(remote);
+        }
+        let mut previous: Option<String> = None;
+        for (n, text) in t.parts.clone().iter().enumerate() {
+            if let Some(done) = t.parts_done.get(n).filter(|p| p.confirmed()) {
+                previous = done.id.clone();
+                continue;
+            }
+            let status = NewStatus {
+                status: text.clone(),
+                media_ids: if n == 0 {
+                    media_ids.clone()
+                } else {
+                    Vec::new()
+                },
+                in_reply_to_id: previous.clone(),
+                spoiler_text: (!t.spoiler.trim().is_empty()).then(|| t.spoiler.clone()),
+                ..NewStatus::default()
+            };
+            let key = format!("{}-{n}", t.idempotency_key);
+            let posted = client
+                .post_status(&token, &status, &key)
+                .await
+                .map_err(map)?;
+            while t.parts_done.len() <= n {
+                t.parts_done.push(PartDone::default());
+            }
+            t.parts_done[n] = PartDone {
+                id: Some(posted.id.clone()),
+                url: posted.url.clone(),
+                ..PartDone::default()
+            };
+            self.save_progress(t).await?;
+            previous = Some(posted.id);
+        }
+        Ok(t.parts_done.first().and_then(|p| p.url.clone()))
+    }
+
+    async fn publish_bluesky(&self, t: &mut Target) -> Result<Option<String>> {
+        // Images: re-encoded to fit, EXIF dropped, uploaded once.
+        let mut images = Vec::new();
+        for (media_id, alt) in t.media.clone() {
+            if let Some(blob) = t.media_done.get(&media_id).cloned() {
+                images.push(blob_embed(blob, &alt));
+                continue;
+            }
+            let (bytes, mime) = self.media_bytes(&media_id).await?;
+            let (bytes, mime, w, h) = tokio::task::spawn_blocking(move || {
+                reencode_to_fit(&bytes, &mime, BLUESKY_IMAGE_BYTES)
+            })
+            .await
+            .map_err(|e| Error::Conflict(e.to_string()))??;
+            let blob = self
+                .accounts
+                .with_bluesky(&t.account_id, |b, pds, access| {
+                    let bytes = bytes.clone();
+                    async move { b.upload_blob(&pds, &access, bytes, mime).await }
+                })
+                .await?;
+            let entry =
+                serde_json::json!({ "blob": blob, "aspectRatio": { "width": w, "height": h } });
+            t.media_done.insert(media_id.clone(), entry.clone());
+            self.save_progress(t).await?;
+            images.push(blob_embed(entry, &alt));
+        }
+        let mut root: Option<StrongRef> = None;
+        let mut parent: Option<StrongRef> = None;
+        for (n, text) in t.parts.clone().iter().enumerate() {
+            if let Some(done) = t.parts_done.get(n).filter(|p| p.confirmed()) {
+                let r = StrongRef {
+                    uri: done.uri.clone().unwrap_or_default(),
+                    cid: done.cid.clone().unwrap_or_default(),
+                };
+                root.get_or_insert_with(|| r.clone());
+                parent = Some(r);
+                continue;
+            }
+            // The record key is chosen and stored before the request: a retry reuses it.
+            while t.parts_done.len() <= n {
+                t.parts_done.push(PartDone::default());
+            }
+            let rkey = match &t.parts_done[n].rkey {
+                Some(k) => k.clone(),
+                None => {
+                    let k = bluesky_richtext::new_tid();
+                    t.parts_done[n].rkey = Some(k.clone());
+                    self.save_progress(t).await?;
+                    k
+                }
+            };
+            let text = text.clone();
+            let embed = if n == 0 && !images.is_empty() {
+                Some(serde_json::json!({ "$type": "app.bsky.embed.images", "images": images }))
+            } else if n == 0 {
+                self.link_card(t, &text).await
+            } else {
+                None
+            };
+            let facets = self.facets(&text).await;
+            let mut record = serde_json::json!({
+                "$type": "app.bsky.feed.post",
+                "text": text,
+                "createdAt": Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+            });
+            if !facets.is_empty() {
+                record["facets"] = serde_json::to_value(&facets).unwrap_or_default();
+            }
+            if let Some(embed) = embed {
+                record["embed"] = embed;
+            }
+            if let (Some(root), Some(parent)) = (&root, &parent) {
+                record["reply"] = serde_json::json!({ "root": root, "parent": parent });
+            }
+            let did = t.remote_id.clone();
+            let created = self
+                .accounts
+                .with_bluesky(&t.account_id, |b, pds, access| {
+                    let record = record.clone();
+                    let did = did.clone();
+                    let rkey = rkey.clone();
+                    async move { b.create_post(&pds, &access, &did, &rkey, &record).await }
+                })
+                .await
+                .map_err(|e| match e {
+                    Error::Network(NetworkError::InvalidPost { reason }) => {
+                        Error::Network(NetworkError::InvalidPost {
+                            reason: format!("Bluesky refused the post: {reason}"),
+                        })
+                    }
+                    e => e,
+                })?;
+            t.parts_done[n] = PartDone {
+                rkey: Some(rkey),
+                uri: Some(created.uri.clone()),
+                cid: Some(created.cid.clone()),
+                url: bluesky::post_web_url(&t.handle, &created.uri),
+                id: None,
+            };
+            self.save_progress(t).await?;
+            root.get_or_insert_with(|| created.clone());
+            parent = Some(created);
+        }
+        Ok(t.parts_done.first().and_then(|p| p.url.clone()))
+    }
+
+    /// Facets for links, tags and mentions (handles resolved to DIDs; unresolved ones stay text).
+    async fn facets(&self, text: &str) -> Vec<bluesky_richtext::Facet> {
+        let spans = bluesky_richtext::detect(text);
+        let mut dids = std::collections::HashMap::new();
+        for span in &spans {
+            if let bluesky_richtext::Span::Mention { handle, .. } = span
+                && !dids.contains_key(handle)
+            {
+                let did = self
+                    .accounts
+                    .bluesky_client()
+                    .resolve_handle(handle)
+                    .await
+                    .ok();
+                dids.insert(handle.clone(), did);
+            }
+        }
+        bluesky_richtext::facets(&spans, |h| dids.get(h).cloned().flatten())
+    }
+
+    /// A link card for the first link: the page's OpenGraph title, description and image
+    /// (uploaded as the thumb), read within 5 s and 1 MB. No card when the page does not answer.
+    async fn link_card(&self, t: &Target, text: &str) -> Option<serde_json::Value> {
+        let uri = bluesky_richtext::detect(text)
+            .into_iter()
+            .find_map(|s| match s {
+                bluesky_richtext::Span::Link { uri, .. } => Some(uri),
+                _ => None,
+            })?;
+        let card =
+            match tokio::time::timeout(CARD_TIMEOUT, fetch_open_graph(&self.http, &uri)).await {
+                Ok(Ok(card)) => card,
+                Ok(Err(e)) => {
+                    tracing::info!(error = %e, "no link card");
+                    return None;
+                }
+                Err(_) => {
+                    tracing::info!(%uri, "link card page too slow");
+                    return None;
+                }
+            };
+        let mut external = serde_json::json!({
+            "uri": uri,
+            "title": card.title,
+            "description": card.description,
+        });
+        if let Some(image) = card.image
+            && let Ok(Ok((bytes, mime))) =
+                tokio::time::timeout(CARD_TIMEOUT, self.http.fetch_image(&image)).await
+            && let Ok(Ok((bytes, mime, _, _))) = tokio::task::spawn_blocking(move || {
+                reencode_to_fit(&bytes, mime, BLUESKY_IMAGE_BYTES)
+            })
+            .await
+            && let Ok(blob) = self
+                .accounts
+                .with_bluesky(&t.account_id, |b, pds, access| {
+                    let bytes = bytes.clone();
+                    async move { b.upload_blob(&pds, &access, bytes, mime).await }
+                })
+                .await
+        {
+            external["thumb"] = blob;
+        }
+        Some(serde_json::json!({ "$type": "app.bsky.embed.external", "external": external }))
+    }
+}
+
+fn blob_embed(entry: serde_json::Value, alt: &str) -> serde_json::Value {
+    let mut image = serde_json::json!({ "image": entry["blob"].clone(), "alt": alt });
+    if let Some(ratio) = entry.get("aspectRatio") {
+        image["aspectRatio"] = ratio.clone();
+    }
+    image
+}
+
+/// A page's OpenGraph data.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OpenGraph {
+    pub title: String,
+    pub description: String,
+    pub image: Option<Url>,
+}
+
+/// Reads at most `CARD_MAX_BYTES` of an HTML page and its `og:` meta tags (falling back to
+/// `<title>` and `description`).
+pub async fn fetch_open_graph(http: &HttpClient, uri: &str) -> Result<OpenGraph> {
+    let url = Url::parse(uri)
+        .map_err(|_| Error::invalid("link", format!("{uri} is not a web address")))?;
+    if !matches!(url.scheme(), "http" | "https") {
+        return Err(Error::invalid("link", format!("{uri} is not a web page")));
+    }
+    let mut response = http
+        .reqwest()
+        .get(url.clone())
+        .timeout(CARD_TIMEOUT)
+        .send()
+        .await
+        .map_err(|e| Error::Network(postwerk_networks::http::transport_error(e)))?;
+    if !response.status().is_success() {
+        return Err(Error::Network(NetworkError::NotFound {
+            message: format!("{uri} answered {}", response.status()),
+        }));
+    }
+    let mut body = Vec::new();
+    while let Some(chunk) = response
+        .chunk()
+        .await
+        .map_err(|e| Error::Network(postwerk_networks::http::transport_error(e)))?
+    {
+        let room = CARD_MAX_BYTES.saturating_sub(body.len());
+        body.extend_from_slice(&chunk[..chunk.len().min(room)]);
+        if body.len() >= CARD_MAX_BYTES {
+            break;
+        }
+    }
+    let html = String::from_utf8_lossy(&body);
+    Ok(parse_open_graph(&html, &url))
+}
+
+fn attr<'a>(tag: &'a str, name: &str) -> Option<&'a str> {
+    let lower = tag.to_ascii_lowercase();
+    let key = format!("{name}=");
+    let pos = lower.find(&key)? + key.len();
+    let rest = &tag[pos..];
+    let quote = rest.chars().next()?;
+    if quote == '"' || quote == '\'' {
+        let end = rest[1..].find(quote)?;
+        Some(&rest[1..1 + end])
+    } else {
+        Some(
+            rest.split(|c: char| c.is_whitespace() || c == '>')
+                .next()
+                .unwrap_or(""),
+        )
+    }
+}
+
+fn unescape(s: &str) -> String {
+    s.replace("&quot;", "\"")
+        .replace("&#39;", "'")
+        .replace("&#x27;", "'")
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&amp;", "&")
+}
+
+/// The OpenGraph fields of a page (tolerant of attribute order and quoting).
+pub fn parse_open_graph(html: &str, base: &Url) -> OpenGraph {
+    let mut og = OpenGraph {
+        title: String::new(),
+        description: String::new(),
+        image: None,
+    };
+    let mut fallback_title = String::new();
+    let mut fallback_description = String::new();
+    for tag in html.split('<').skip(1) {
+        let tag = tag.split('>').next().unwrap_or("");
+        let lower = tag.to_ascii_lowercase();
+        if lower.starts_with("title") {
+            continue;
+        }
+        if !lower.starts_with("meta") {
+            continue;
+        }
+        let key = attr(tag, "property")
+            .or_else(|| attr(tag, "name"))
+            .unwrap_or("")
+            .to_ascii_lowercase();
+        let Some(content) = attr(tag, "content") else {
+            continue;
+        };
+        let content = unescape(content).trim().to_string();
+        match key.as_str() {
+            "og:title" => og.title = content,
+            "og:description" => og.description = content,
+            "og:image" | "og:image:url" if og.image.is_none() => {
+                og.image = base.join(&content).ok()
+            }
+            "twitter:title" => fallback_title = content,
+            "description" | "twitter:description" => fallback_description = content,
+            _ => {}
+        }
+    }
+    if og.title.is_empty() {
+        let lower = html.to_ascii_lowercase();
+        if let (Some(s), Some(e)) = (lower.find("<title>"), lower.find("</title>"))
+            && s + 7 <= e
+        {
+            fallback_title = unescape(html[s + 7..e].trim());
+        }
+        og.title = fallback_title;
+    }
+    if og.description.is_empty() {
+        og.description = fallback_description;
+    }
+    og.title = og.title.chars().take(300).collect();
+    og.description = og.description.chars().take(1000).collect();
+    og
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn open_graph_is_read_in_any_attribute_order() {
+        let html = r#"<html><head><title>Fallback</title>
+            <meta content="Fresh bread &amp; more" property="og:title">
+            <meta property='og:description' content='Every morning at 6'>
+            <meta property="og:image" content="/img/og.jpg"></head></html>"#;
+        let og = parse_open_graph(
+            html,
+            &Url::parse("https://baeckerei.example/news/1").unwrap(),
+        );
+        assert_eq!(og.title, "Fresh bread & more");
+        assert_eq!(og.description, "Every morning at 6");
+        assert_eq!(
+            og.image.unwrap().as_str(),
+            "https://baeckerei.example/img/og.jpg"
+        );
+        let plain = parse_open_graph(
+            "<title>Only a title</title><meta name=description content=Hi>",
+            &Url::parse("https://x.example/").unwrap(),
+        );
+        assert_eq!(
+            (
+                plain.title.as_str(),
+                plain.description.as_str(),
+                plain.image
+            ),
+            ("Only a title", "Hi", None)
+        );
+    }
+
+    #[test]
+    fn parts_prefer_the_thread_then_the_override() {
+        assert_eq!(parts_of("master", None, None), ["master"]);
+        assert_eq!(parts_of("master", Some("own".into()), None), ["own"]);
+        assert_eq!(
+            parts_of(
+                "master",
+                Some("own".into()),
+                Some(r#"["a"," b ",""]"#.into())
+            ),
+            ["a", "b"]
+        );
+    }
+}
