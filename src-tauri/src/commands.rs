@@ -1,6 +1,9 @@
 //! Tauri commands. Each is one call into `postwerk-core`; no logic lives here.
 
 use postwerk_core::accounts::{ConnectBluesky, PendingSignIn, Removal, StartMastodon};
+use postwerk_core::media::MediaInfo;
+use postwerk_core::posts::{Draft, DraftInput};
+use postwerk_core::publish::TargetOutcome;
 use postwerk_core::{
     Account, AppInfo, KeychainStatus, Language, NewWorkspace, Settings, Workspace, WorkspacePatch,
 };
@@ -170,4 +173,62 @@ pub fn cancel_sign_in(state: State<'_, AppState>, flow_id: String) -> IpcResult<
 #[specta::specta]
 pub async fn remove_account(state: State<'_, AppState>, id: String) -> IpcResult<Removal> {
     Ok(state.core()?.accounts().remove(&id).await?)
+}
+
+/// The draft the composer was last working on in this workspace, if any.
+#[tauri::command]
+#[specta::specta]
+pub async fn get_draft(
+    state: State<'_, AppState>,
+    workspace_id: String,
+) -> IpcResult<Option<Draft>> {
+    Ok(state.core()?.posts().latest_draft(&workspace_id).await?)
+}
+
+/// Saves the composer's state (called as the user types).
+#[tauri::command]
+#[specta::specta]
+pub async fn save_draft(state: State<'_, AppState>, input: DraftInput) -> IpcResult<Draft> {
+    Ok(state.core()?.posts().save_draft(input).await?)
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn discard_draft(state: State<'_, AppState>, id: String) -> IpcResult<()> {
+    Ok(state.core()?.posts().discard_draft(&id).await?)
+}
+
+/// Takes in an image the user dropped, pasted or picked (its bytes as base64).
+#[tauri::command]
+#[specta::specta]
+pub async fn import_media(
+    state: State<'_, AppState>,
+    file_name: String,
+    data_base64: String,
+) -> IpcResult<MediaInfo> {
+    Ok(state
+        .core()?
+        .media()
+        .import_base64(&file_name, &data_base64)
+        .await?)
+}
+
+/// Publishes a draft to all its accounts now; one outcome per account.
+#[tauri::command]
+#[specta::specta]
+pub async fn publish_now(
+    state: State<'_, AppState>,
+    post_id: String,
+) -> IpcResult<Vec<TargetOutcome>> {
+    Ok(state.core()?.publisher().publish_now(&post_id).await?)
+}
+
+/// Publishes again only the accounts that failed.
+#[tauri::command]
+#[specta::specta]
+pub async fn retry_failed(
+    state: State<'_, AppState>,
+    post_id: String,
+) -> IpcResult<Vec<TargetOutcome>> {
+    Ok(state.core()?.publisher().retry(&post_id).await?)
 }

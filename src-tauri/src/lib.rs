@@ -50,6 +50,12 @@ pub fn specta_builder() -> tauri_specta::Builder<tauri::Wry> {
             commands::finish_mastodon_sign_in,
             commands::cancel_sign_in,
             commands::remove_account,
+            commands::get_draft,
+            commands::save_draft,
+            commands::discard_draft,
+            commands::import_media,
+            commands::publish_now,
+            commands::retry_failed,
         ])
 }
 

@@ -31,6 +31,25 @@ enum Command {
     /// Social accounts: connect, list, check, remove.
     #[command(subcommand)]
     Account(AccountCmd),
+    /// Publish a post now to one or more accounts.
+    Post {
+        /// Account id (repeat for several accounts).
+        #[arg(long = "account", required = true, value_name = "ID")]
+        accounts: Vec<String>,
+        /// An image to attach (repeat; each may be followed by --alt).
+        #[arg(long = "image", value_name = "PATH")]
+        images: Vec<PathBuf>,
+        /// Alt text for the image at the same position.
+        #[arg(long = "alt", value_name = "TEXT")]
+        alts: Vec<String>,
+        /// Content warning (Mastodon).
+        #[arg(long)]
+        spoiler: Option<String>,
+        #[arg(long)]
+        json: bool,
+        /// The post's text.
+        text: String,
+    },
     /// Show the data folder, log folder and whether the OS keychain works.
     Doctor {
         #[arg(long)]
@@ -163,6 +182,14 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     let result = match cli.command {
         Command::Workspace(cmd) => workspace(&core, cmd).await,
         Command::Account(cmd) => account(&core, cmd).await,
+        Command::Post {
+            accounts,
+            images,
+            alts,
+            spoiler,
+            json,
+            text,
+        } => post(&core, accounts, images, alts, spoiler, text, json).await,
         Command::Doctor { json } => doctor(&core, json).await,
     };
     core.close().await;
@@ -426,6 +453,92 @@ async fn account(core: &Core, cmd: AccountCmd) -> anyhow::Result<()> {
             let account = accounts.finish_mastodon(&pending.flow_id).await?;
             print_account(&account, json)?;
         }
+    }
+    Ok(())
+}
+
+async fn post(
+    core: &Core,
+    account_ids: Vec<String>,
+    images: Vec<PathBuf>,
+    alts: Vec<String>,
+    spoiler: Option<String>,
+    text: String,
+    json: bool,
+) -> anyhow::Result<()> {
+    use postwerk_core::posts::{DraftInput, DraftMediaInput, DraftTarget};
+    use postwerk_core::publish::TargetState;
+    let mut workspace = None;
+    for id in &account_ids {
+        let account = core.accounts().get(id).await?;
+        match &workspace {
+            None => workspace = Some(account.workspace_id),
+            Some(w) if *w != account.workspace_id => {
+                anyhow::bail!(
+                    "the accounts belong to different workspaces; post to one workspace at a time"
+                )
+            }
+            Some(_) => {}
+        }
+    }
+    let workspace_id = workspace.ok_or_else(|| anyhow::anyhow!("name at least one --account"))?;
+    if alts.len() > images.len() {
+        anyhow::bail!("{} --alt texts for {} images", alts.len(), images.len());
+    }
+    let mut media = Vec::new();
+    for (i, path) in images.iter().enumerate() {
+        let bytes = std::fs::read(path)
+            .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", path.display()))?;
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().to_string())
+            .unwrap_or_default();
+        let info = core.media().import(&name, bytes).await?;
+        media.push(DraftMediaInput {
+            media_id: info.id,
+            alt: alts.get(i).cloned().unwrap_or_default(),
+        });
+    }
+    let draft = core
+        .posts()
+        .save_draft(DraftInput {
+            id: None,
+            workspace_id,
+            text,
+            spoiler: spoiler.unwrap_or_default(),
+            media,
+            targets: account_ids
+                .iter()
+                .map(|id| DraftTarget {
+                    account_id: id.clone(),
+                    text_override: None,
+                    thread_parts: None,
+                })
+                .collect(),
+        })
+        .await?;
+    let outcomes = core.publisher().publish_now(&draft.id).await?;
+    if json {
+        println!("{}", serde_json::to_string_pretty(&outcomes)?);
+    } else {
+        for o in &outcomes {
+            match (&o.url, &o.error) {
+                (Some(url), _) if o.state == TargetState::Published => {
+                    println!(
+                        "{} ({}): published {url}",
+                        o.handle,
+                        o.network.display_name()
+                    )
+                }
+                (_, Some(e)) => {
+                    println!("{} ({}): failed: {e}", o.handle, o.network.display_name())
+                }
+                _ => println!("{} ({}): {:?}", o.handle, o.network.display_name(), o.state),
+            }
+        }
+    }
+    if outcomes.iter().any(|o| o.state != TargetState::Published) {
+        anyhow::bail!("not every account published; retry with the app (Retry failed)");
     }
     Ok(())
 }

@@ -225,6 +225,14 @@ impl MediaStore {
         })
     }
 
+    /// [`Self::import`] for bytes that crossed IPC as base64.
+    pub async fn import_base64(&self, file_name: &str, data: &str) -> Result<MediaInfo> {
+        let bytes = base64::engine::general_purpose::STANDARD
+            .decode(data.trim())
+            .map_err(|_| Error::invalid("media", format!("{file_name} did not arrive intact")))?;
+        self.import(file_name, bytes).await
+    }
+
     pub async fn info(&self, id: &str) -> Result<MediaInfo> {
         let row =
             sqlx::query("SELECT id, mime, bytes, width, height, file_name FROM media WHERE id = ?")
