@@ -232,3 +232,15 @@ pub async fn retry_failed(
 ) -> IpcResult<Vec<TargetOutcome>> {
     Ok(state.core()?.publisher().retry(&post_id).await?)
 }
+
+/// Opens a web page (a published post, a profile) in the system browser; the webview never
+/// navigates away from Postwerk.
+#[tauri::command]
+#[specta::specta]
+pub fn open_url(url: String) -> IpcResult<()> {
+    let checked = postwerk_core::links::external_url(&url)?;
+    tauri_plugin_opener::open_url(checked.as_str(), None::<&str>).map_err(|e| IpcError {
+        code: postwerk_core::ErrorCode::Io,
+        message: format!("cannot open the browser: {e}"),
+    })
+}

@@ -56,6 +56,7 @@ pub fn specta_builder() -> tauri_specta::Builder<tauri::Wry> {
             commands::import_media,
             commands::publish_now,
             commands::retry_failed,
+            commands::open_url,
         ])
 }
 

@@ -70,7 +70,12 @@ export async function launch(dataDir, env = {}) {
     }
     await waitForAppExit(dataDir);
   };
-  return { driver, quit };
+  /** Kills the app with SIGKILL (no clean shutdown), then ends the session. */
+  const kill = async () => {
+    for (const pid of appPids(dataDir)) process.kill(pid, "SIGKILL");
+    await quit().catch(() => {});
+  };
+  return { driver, quit, kill };
 }
 
 /** Pids of app processes started on `dataDir` (Linux: read from /proc). */

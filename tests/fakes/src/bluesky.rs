@@ -29,6 +29,12 @@ use url::Url;
 use crate::common::{
     self, FixedWindow, RateStatus, Recorded, Recorder, Server, bearer, json_response, lock, now_ms,
 };
+use crate::faults::{self, Faults, Flavor, HasFaults};
+
+pub(crate) mod page;
+mod repo;
+
+pub use repo::{ReceivedBlob, ReceivedRecord};
 
 const GLOBAL_LIMIT: u32 = 3000;
 const GLOBAL_WINDOW: Duration = Duration::from_secs(300);
@@ -121,6 +127,7 @@ struct BskyState {
     session_daily_rate: FixedWindow,
     create_session_calls: usize,
     refresh_calls: usize,
+    repo: repo::RepoState,
 }
 
 impl BskyState {
@@ -336,6 +343,14 @@ fn decode_jwt(key: &[u8], token: &str) -> Option<Jwt> {
 struct Shared {
     state: Arc<Mutex<BskyState>>,
     recorder: Recorder,
+    faults: Arc<Mutex<Faults>>,
+}
+
+impl HasFaults for Shared {
+    fn faults(&self) -> &Arc<Mutex<Faults>> {
+        &self.faults
+    }
+    const FLAVOR: Flavor = Flavor::Bluesky;
 }
 
 /// A fake Bluesky PDS, entryway and PLC directory in one server on 127.0.0.1. Dropping it stops
@@ -364,8 +379,10 @@ impl FakeBluesky {
                 session_daily_rate: FixedWindow::new(CREATE_SESSION_DAILY_LIMIT, DAY, false),
                 create_session_calls: 0,
                 refresh_calls: 0,
+                repo: repo::RepoState::default(),
             })),
             recorder: Recorder::default(),
+            faults: Arc::default(),
         };
         let server = Server::spawn(listener, addr, router(shared.clone()));
         FakeBluesky { shared, server }
@@ -424,12 +441,71 @@ impl FakeBluesky {
     pub fn refresh_calls(&self) -> usize {
         lock(&self.shared.state).refresh_calls
     }
+
+    /// Every record created through `createRecord`, in creation order (deleted ones flagged).
+    pub fn records(&self) -> Vec<ReceivedRecord> {
+        lock(&self.shared.state).repo.records()
+    }
+
+    /// Every blob received through `uploadBlob`, in upload order (a re-upload of the same
+    /// bytes by the same account replaces the earlier entry).
+    pub fn blobs(&self) -> Vec<ReceivedBlob> {
+        lock(&self.shared.state).repo.blobs()
+    }
+
+    /// The next request to `path` (e.g. `/xrpc/com.atproto.repo.createRecord`) is processed as
+    /// usual (the record is created) but answered by closing the connection without a response.
+    ///
+    /// # Panics
+    /// If `path` does not start with `/`, has a query or is a control path.
+    pub fn drop_after_next(&self, path: &str) {
+        faults::arm_drop(&self.shared.faults, path);
+    }
+
+    /// The next `count` requests to `path` are answered with `status` and the XRPC error body
+    /// for it, without being processed. A count of 0 disarms.
+    ///
+    /// # Panics
+    /// If `path` is not a plain request path or `status` is not 400..=599.
+    pub fn fail_next(&self, path: &str, status: u16, count: u32) {
+        faults::arm_fail(&self.shared.faults, path, status, count, None);
+    }
+
+    /// Like [`fail_next`](Self::fail_next), with a `Retry-After: <secs>` header.
+    ///
+    /// # Panics
+    /// As [`fail_next`](Self::fail_next).
+    pub fn fail_next_retry_after(
+        &self,
+        path: &str,
+        status: u16,
+        count: u32,
+        retry_after_secs: u64,
+    ) {
+        faults::arm_fail(
+            &self.shared.faults,
+            path,
+            status,
+            count,
+            Some(retry_after_secs),
+        );
+    }
 }
 
 fn router(shared: Shared) -> Router {
     Router::new()
         .route("/xrpc/{nsid}", any(xrpc))
         .route("/img/avatar/plain/{did}/{file}", get(avatar))
+        .route("/_page/article", get(page::article))
+        .route("/_page/og.jpg", get(page::og_image))
+        .route("/_page/huge", get(page::huge))
+        .route("/_fake/records", get(fake_records))
+        .route("/_fake/blobs", get(fake_blobs))
+        .route(
+            "/_fake/drop-after-next",
+            post(faults::control_drop::<Shared>),
+        )
+        .route("/_fake/fail-next", post(faults::control_fail::<Shared>))
         .route("/_fake/accounts", post(fake_add_account))
         .route("/_fake/expire-access-tokens", post(fake_expire))
         .route("/_fake/config", post(fake_config))
@@ -442,6 +518,10 @@ fn router(shared: Shared) -> Router {
         .layer(middleware::from_fn_with_state(
             shared.clone(),
             global_rate_limit,
+        ))
+        .layer(middleware::from_fn_with_state(
+            shared.clone(),
+            faults::layer::<Shared>,
         ))
         .layer(middleware::from_fn_with_state(
             shared.recorder.clone(),
@@ -571,6 +651,11 @@ enum Kind {
 
 async fn xrpc(State(shared): State<Shared>, Path(nsid): Path<String>, req: Request) -> Response {
     let global = req.extensions().get::<GlobalRate>().map(|g| g.0);
+    if nsid == "com.atproto.repo.uploadBlob"
+        && let Err(err) = repo::check_declared_length(req.headers())
+    {
+        return err.into_response();
+    }
     let (parts, body) = req.into_parts();
     let body = match axum::body::to_bytes(body, 64 * 1024 * 1024).await {
         Ok(bytes) => bytes,
@@ -602,7 +687,7 @@ async fn xrpc(State(shared): State<Shared>, Path(nsid): Path<String>, req: Reque
     dispatch(&shared, &nsid, &request).unwrap_or_else(IntoResponse::into_response)
 }
 
-/// Routes an XRPC call by NSID. Later methods (createRecord, uploadBlob, ...) go here.
+/// Routes an XRPC call by NSID.
 fn dispatch(shared: &Shared, nsid: &str, req: &Xrpc) -> XrpcResult {
     let (kind, handler): (Kind, fn(&Shared, &Xrpc) -> XrpcResult) = match nsid {
         "com.atproto.server.createSession" => (Kind::Procedure, create_session),
@@ -612,6 +697,11 @@ fn dispatch(shared: &Shared, nsid: &str, req: &Xrpc) -> XrpcResult {
         "com.atproto.server.describeServer" => (Kind::Query, describe_server),
         "com.atproto.identity.resolveHandle" => (Kind::Query, resolve_handle),
         "app.bsky.actor.getProfile" => (Kind::Query, get_profile),
+        "com.atproto.repo.uploadBlob" => (Kind::Procedure, repo::upload_blob),
+        "com.atproto.repo.createRecord" => (Kind::Procedure, repo::create_record),
+        "com.atproto.repo.deleteRecord" => (Kind::Procedure, repo::delete_record),
+        "com.atproto.repo.getRecord" => (Kind::Query, repo::get_record),
+        "com.atproto.repo.listRecords" => (Kind::Query, repo::list_records),
         _ => {
             return Err(XrpcError::new(
                 StatusCode::NOT_IMPLEMENTED,
@@ -964,6 +1054,14 @@ async fn fake_secrets(State(shared): State<Shared>) -> Response {
 
 async fn fake_requests(State(shared): State<Shared>) -> Response {
     json_response(StatusCode::OK, &json!(shared.recorder.snapshot()))
+}
+
+async fn fake_records(State(shared): State<Shared>) -> Response {
+    json_response(StatusCode::OK, &json!(lock(&shared.state).repo.records()))
+}
+
+async fn fake_blobs(State(shared): State<Shared>) -> Response {
+    json_response(StatusCode::OK, &json!(lock(&shared.state).repo.blobs()))
 }
 
 async fn fake_stats(State(shared): State<Shared>) -> Response {

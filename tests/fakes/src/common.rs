@@ -222,6 +222,19 @@ pub(crate) fn html_escape(text: &str) -> String {
     out
 }
 
+/// Serializes bytes as standard base64 (for the `/_fake/` listings).
+pub(crate) fn serialize_base64<S: serde::Serializer>(
+    bytes: &[u8],
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    serializer.serialize_str(&base64::engine::general_purpose::STANDARD.encode(bytes))
+}
+
+/// Now as Mastodon and atproto write timestamps: RFC 3339, UTC, milliseconds, `Z`.
+pub(crate) fn iso_ms(at: chrono::DateTime<chrono::Utc>) -> String {
+    at.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string()
+}
+
 /// `n` random bytes.
 pub(crate) fn random_bytes(n: usize) -> Vec<u8> {
     std::iter::repeat_with(|| fastrand::u8(..))
@@ -301,18 +314,36 @@ impl Params {
     }
 }
 
-impl<S: Send + Sync> FromRequest<S> for Params {
-    type Rejection = Response;
+/// A JSON body that is not an object: Rails answers 400.
+#[derive(Debug)]
+pub(crate) struct BadBody;
 
-    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+impl IntoResponse for BadBody {
+    fn into_response(self) -> Response {
+        json_response(
+            StatusCode::BAD_REQUEST,
+            &serde_json::json!({"error": "Error while parsing request body"}),
+        )
+    }
+}
+
+impl Params {
+    /// Parses a request the way Rails does: the query string, then a JSON object body
+    /// (`application/json` or `+json`) or a form body. Other bodies are ignored. A JSON body that
+    /// is not an object is refused with Rails' 400.
+    pub(crate) fn parse(
+        query: Option<&str>,
+        content_type: Option<&str>,
+        body: &[u8],
+    ) -> Result<Self, BadBody> {
         let mut params = Params::default();
-        if let Some(query) = req.uri().query() {
+        if let Some(query) = query {
             params.merge_form(query.as_bytes());
         }
-        let content_type = req
-            .headers()
-            .get(CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
+        if body.is_empty() {
+            return Ok(params);
+        }
+        let content_type = content_type
             .map(|v| {
                 v.split(';')
                     .next()
@@ -321,26 +352,63 @@ impl<S: Send + Sync> FromRequest<S> for Params {
                     .to_ascii_lowercase()
             })
             .unwrap_or_default();
+        if content_type == "application/json" || content_type.ends_with("+json") {
+            match serde_json::from_slice::<Value>(body) {
+                Ok(Value::Object(map)) => params.0.extend(map),
+                Ok(_) | Err(_) => return Err(BadBody),
+            }
+        } else if content_type == "application/x-www-form-urlencoded" {
+            params.merge_form(body);
+        }
+        Ok(params)
+    }
+
+    /// A parameter as a list of strings: an array (of strings or numbers) or a single scalar.
+    pub(crate) fn strings(&self, key: &str) -> Option<Vec<String>> {
+        match self.0.get(key)? {
+            Value::Array(items) => Some(
+                items
+                    .iter()
+                    .filter_map(|v| match v {
+                        Value::String(s) => Some(s.clone()),
+                        Value::Number(n) => Some(n.to_string()),
+                        _ => None,
+                    })
+                    .collect(),
+            ),
+            Value::String(s) => Some(vec![s.clone()]),
+            Value::Number(n) => Some(vec![n.to_string()]),
+            _ => None,
+        }
+    }
+
+    /// Every parameter as one JSON object, as received.
+    pub(crate) fn to_json(&self) -> Value {
+        let mut keys: Vec<&String> = self.0.keys().collect();
+        keys.sort();
+        Value::Object(
+            keys.into_iter()
+                .map(|k| (k.clone(), self.0[k].clone()))
+                .collect(),
+        )
+    }
+}
+
+impl<S: Send + Sync> FromRequest<S> for Params {
+    type Rejection = Response;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let query = req.uri().query().map(str::to_owned);
+        let content_type = req
+            .headers()
+            .get(CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
         let bytes = Bytes::from_request(req, state)
             .await
             .map_err(IntoResponse::into_response)?;
-        if bytes.is_empty() {
-            return Ok(params);
-        }
-        if content_type == "application/json" || content_type.ends_with("+json") {
-            match serde_json::from_slice::<Value>(&bytes) {
-                Ok(Value::Object(map)) => params.0.extend(map),
-                Ok(_) | Err(_) => {
-                    return Err(json_response(
-                        StatusCode::BAD_REQUEST,
-                        &serde_json::json!({"error": "Error while parsing request body"}),
-                    ));
-                }
-            }
-        } else if content_type == "application/x-www-form-urlencoded" {
-            params.merge_form(&bytes);
-        }
-        Ok(params)
+        Params::parse(query.as_deref(), content_type.as_deref(), &bytes)
+            .map_err(IntoResponse::into_response)
     }
 }
 

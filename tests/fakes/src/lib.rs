@@ -4,17 +4,26 @@
 //! reject, with the same status codes and error bodies, send the rate-limit headers and record
 //! every request they answer.
 //!
+//! Both accept publishing (Mastodon statuses, media, scheduled statuses and `Idempotency-Key`;
+//! Bluesky blobs and records validated against the lexicon), record what they received byte for
+//! byte ([`ReceivedStatus`], [`ReceivedMedia`], [`ReceivedRecord`], [`ReceivedBlob`], ...), and
+//! can drop or fail the next requests to a path to imitate a killed or refused publish.
+//!
 //! Rust tests use [`FakeMastodon`] and [`FakeBluesky`] directly; the `postwerk-fakes` binary
 //! starts both for the WebDriver tests and exposes every control under `/_fake/`.
 
 mod bluesky;
 mod common;
+mod faults;
 mod mastodon;
+mod media;
 
-pub use bluesky::FakeBluesky;
+pub use bluesky::page::{ARTICLE_DESCRIPTION, ARTICLE_TITLE, OG_IMAGE_JPEG};
+pub use bluesky::{FakeBluesky, ReceivedBlob, ReceivedRecord};
 pub use common::Recorded;
 pub use mastodon::{
-    ACCOUNT_ID, DISPLAY_NAME, FakeMastodon, KNOWN_SCOPES, OOB_REDIRECT_URI, USERNAME,
+    ACCOUNT_ID, DISPLAY_NAME, FakeMastodon, KNOWN_SCOPES, OOB_REDIRECT_URI, ReceivedMedia,
+    ReceivedScheduled, ReceivedStatus, USERNAME,
 };
 
 #[cfg(test)]

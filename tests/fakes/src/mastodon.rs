@@ -10,7 +10,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use axum::Router;
-use axum::extract::{ConnectInfo, Request, State};
+use axum::extract::{ConnectInfo, DefaultBodyLimit, Request, State};
 use axum::http::header::{LOCATION, WWW_AUTHENTICATE};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::middleware::{self, Next};
@@ -26,6 +26,12 @@ use crate::common::{
     self, FixedWindow, Params, Recorded, Recorder, Server, bearer, html_escape, html_response,
     json_response, lock, now_ms,
 };
+use crate::faults::{self, Faults, Flavor, HasFaults};
+
+mod publish;
+mod text;
+
+pub use publish::{ReceivedMedia, ReceivedScheduled, ReceivedStatus};
 
 /// The logged-in user's account id.
 pub const ACCOUNT_ID: &str = "109000000000000001";
@@ -89,6 +95,9 @@ pub const KNOWN_SCOPES: &[&str] = &[
 
 const RATE_LIMIT: u32 = 300;
 const RATE_WINDOW: Duration = Duration::from_secs(300);
+/// Rack::Attack `throttle_media`: 30 uploads per 30 minutes per account.
+const MEDIA_RATE_LIMIT: u32 = 30;
+const MEDIA_RATE_WINDOW: Duration = Duration::from_secs(1800);
 const CODE_TTL_MS: u64 = 10 * 60 * 1000;
 const DEFAULT_SCOPE: &str = "read";
 
@@ -163,6 +172,8 @@ struct MastoState {
     tokens: Vec<Token>,
     secrets: Vec<String>,
     rate: FixedWindow,
+    media_rate: FixedWindow,
+    publish: publish::PublishState,
 }
 
 impl MastoState {
@@ -223,6 +234,14 @@ fn split_scopes(scope: &str) -> Vec<String> {
 struct Shared {
     state: Arc<Mutex<MastoState>>,
     recorder: Recorder,
+    faults: Arc<Mutex<Faults>>,
+}
+
+impl HasFaults for Shared {
+    fn faults(&self) -> &Arc<Mutex<Faults>> {
+        &self.faults
+    }
+    const FLAVOR: Flavor = Flavor::Mastodon;
 }
 
 /// A fake Mastodon server on 127.0.0.1. Dropping it stops the server.
@@ -245,8 +264,11 @@ impl FakeMastodon {
                 tokens: Vec::new(),
                 secrets: Vec::new(),
                 rate: FixedWindow::new(RATE_LIMIT, RATE_WINDOW, true),
+                media_rate: FixedWindow::new(MEDIA_RATE_LIMIT, MEDIA_RATE_WINDOW, true),
+                publish: publish::PublishState::default(),
             })),
             recorder: Recorder::default(),
+            faults: Arc::default(),
         };
         let server = Server::spawn(listener, addr, router(shared.clone()));
         FakeMastodon { shared, server }
@@ -298,6 +320,73 @@ impl FakeMastodon {
     pub fn apps_registered(&self) -> usize {
         lock(&self.shared.state).apps.len()
     }
+
+    /// Every status created so far (directly or from a scheduled status), in creation order,
+    /// with every parameter received.
+    pub fn statuses(&self) -> Vec<ReceivedStatus> {
+        lock(&self.shared.state).publish.statuses()
+    }
+
+    /// Every media upload accepted so far, in upload order.
+    pub fn media(&self) -> Vec<ReceivedMedia> {
+        lock(&self.shared.state).publish.media()
+    }
+
+    /// Every scheduled status created so far, pending, published or cancelled.
+    pub fn scheduled(&self) -> Vec<ReceivedScheduled> {
+        lock(&self.shared.state).publish.scheduled()
+    }
+
+    /// From now on, uploads answer 202 with `url: null` and `GET /api/v1/media/:id` answers
+    /// 206 `polls` times before 200; a status naming such media before then is refused.
+    /// 0 (the default) makes uploads answer 200, processed.
+    pub fn set_media_processing(&self, polls: u32) {
+        lock(&self.shared.state).publish.set_media_processing(polls);
+    }
+
+    /// Does what Mastodon's scheduler does at `now`: every pending scheduled status due by then
+    /// becomes a status (created at `now`). Returns the new status ids, oldest schedule first.
+    pub fn publish_due_scheduled(&self, now: chrono::DateTime<chrono::Utc>) -> Vec<String> {
+        publish::publish_due(&mut lock(&self.shared.state), now)
+    }
+
+    /// The next request to `path` (e.g. `/api/v1/statuses`) is processed as usual (the post is
+    /// created) but answered by closing the connection without a response.
+    ///
+    /// # Panics
+    /// If `path` does not start with `/`, has a query or is a control path.
+    pub fn drop_after_next(&self, path: &str) {
+        faults::arm_drop(&self.shared.faults, path);
+    }
+
+    /// The next `count` requests to `path` are answered with `status` and Mastodon's body for
+    /// it, without being processed. A count of 0 disarms.
+    ///
+    /// # Panics
+    /// If `path` is not a plain request path or `status` is not 400..=599.
+    pub fn fail_next(&self, path: &str, status: u16, count: u32) {
+        faults::arm_fail(&self.shared.faults, path, status, count, None);
+    }
+
+    /// Like [`fail_next`](Self::fail_next), with a `Retry-After: <secs>` header.
+    ///
+    /// # Panics
+    /// As [`fail_next`](Self::fail_next).
+    pub fn fail_next_retry_after(
+        &self,
+        path: &str,
+        status: u16,
+        count: u32,
+        retry_after_secs: u64,
+    ) {
+        faults::arm_fail(
+            &self.shared.faults,
+            path,
+            status,
+            count,
+            Some(retry_after_secs),
+        );
+    }
 }
 
 fn router(shared: Shared) -> Router {
@@ -319,14 +408,52 @@ fn router(shared: Shared) -> Router {
             get(authorization_server_metadata),
         )
         .route("/system/accounts/avatars/ada.png", get(avatar))
+        .route(
+            "/api/v2/media",
+            post(publish::upload_media).layer(DefaultBodyLimit::max(publish::MEDIA_BODY_LIMIT)),
+        )
+        .route(
+            "/api/v1/media/{id}",
+            get(publish::get_media).put(publish::update_media),
+        )
+        .route("/api/v1/statuses", post(publish::create_status))
+        .route("/api/v1/statuses/{id}", get(publish::get_status))
+        .route(
+            "/api/v1/accounts/{id}/statuses",
+            get(publish::account_statuses),
+        )
+        .route("/api/v1/scheduled_statuses", get(publish::list_scheduled))
+        .route(
+            "/api/v1/scheduled_statuses/{id}",
+            get(publish::get_scheduled)
+                .put(publish::update_scheduled)
+                .delete(publish::delete_scheduled),
+        )
+        .route(
+            "/system/media_attachments/files/{id}/{file}",
+            get(publish::media_file),
+        )
         .route("/_fake/config", post(fake_config))
         .route("/_fake/secrets", get(fake_secrets))
         .route("/_fake/requests", get(fake_requests))
         .route("/_fake/tokens", get(fake_tokens))
         .route("/_fake/stats", get(fake_stats))
+        .route("/_fake/statuses", get(publish::fake_statuses))
+        .route("/_fake/media", get(publish::fake_media))
+        .route("/_fake/scheduled", get(publish::fake_scheduled))
+        .route("/_fake/publish-due", post(publish::fake_publish_due))
+        .route(
+            "/_fake/drop-after-next",
+            post(faults::control_drop::<Shared>),
+        )
+        .route("/_fake/fail-next", post(faults::control_fail::<Shared>))
         .fallback(not_found)
         .method_not_allowed_fallback(not_found)
         .layer(middleware::from_fn_with_state(shared.clone(), rate_limit))
+        .layer(middleware::from_fn_with_state(
+            shared.clone(),
+            faults::layer::<Shared>,
+        ))
         .layer(middleware::from_fn_with_state(
             shared.recorder.clone(),
             common::record,
@@ -350,7 +477,9 @@ async fn not_found() -> Response {
 }
 
 /// Rack::Attack: 300 requests per 5 minutes per access token (or per IP without one) on /api,
-/// windows aligned to the epoch. Every /api response carries the headers.
+/// and 30 media uploads per 30 minutes per token, windows aligned to the epoch. Every /api
+/// response carries the headers of the limit closest to being hit, unless the endpoint set its
+/// own (`override_rate_limit_headers`, as `POST /api/v1/statuses` does).
 async fn rate_limit(
     State(shared): State<Shared>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
@@ -360,20 +489,34 @@ async fn rate_limit(
     if !req.uri().path().starts_with("/api/") {
         return next.run(req).await;
     }
-    let status = {
+    let media_upload = publish::is_media_upload(req.method(), req.uri().path());
+    let (status, exceeded) = {
         let mut state = lock(&shared.state);
-        let key = match bearer(req.headers()) {
-            Some(token) if state.live_token(&token).is_some() => format!("token:{token}"),
-            _ => format!("ip:{}", peer.ip()),
+        let token = bearer(req.headers()).filter(|t| state.live_token(t).is_some());
+        let key = match &token {
+            Some(token) => format!("token:{token}"),
+            None => format!("ip:{}", peer.ip()),
         };
-        state.rate.hit(&key, now_ms())
+        let now = now_ms();
+        let general = state.rate.hit(&key, now);
+        let media = match (&token, media_upload) {
+            (Some(token), true) => Some(state.media_rate.hit(token, now)),
+            _ => None,
+        };
+        let exceeded = general.exceeded || media.is_some_and(|m| m.exceeded);
+        let tightest = media
+            .filter(|m| m.remaining < general.remaining)
+            .unwrap_or(general);
+        (tightest, exceeded)
     };
-    let mut response = if status.exceeded {
+    let mut response = if exceeded {
         error(StatusCode::TOO_MANY_REQUESTS, "Too many requests")
     } else {
         next.run(req).await
     };
-    common::set_mastodon_rate_headers(response.headers_mut(), &status);
+    if exceeded || !response.headers().contains_key("x-ratelimit-limit") {
+        common::set_mastodon_rate_headers(response.headers_mut(), &status);
+    }
     response
 }
 
@@ -920,10 +1063,28 @@ async fn verify_credentials(State(shared): State<Shared>, headers: HeaderMap) ->
     if let Err(err) = authorize_user(&state, &headers, &["read", "read:accounts", "profile"]) {
         return err.into_response();
     }
-    let base = state.base.as_str();
+    let mut account = account_entity(state.base.as_str());
+    if let Value::Object(map) = &mut account {
+        map.insert(
+            "source".into(),
+            json!({
+                "privacy": "public",
+                "sensitive": false,
+                "language": "en",
+                "note": "Counting engines",
+                "fields": [],
+                "follow_requests_count": 0
+            }),
+        );
+    }
+    axum::Json(account).into_response()
+}
+
+/// The Account entity of `@ada`, as statuses and `verify_credentials` show it.
+fn account_entity(base: &str) -> Value {
     let avatar = format!("{base}system/accounts/avatars/ada.png");
     let header = format!("{base}headers/original/missing.png");
-    axum::Json(json!({
+    json!({
         "id": ACCOUNT_ID,
         "username": USERNAME,
         "acct": USERNAME,
@@ -945,17 +1106,8 @@ async fn verify_credentials(State(shared): State<Shared>, headers: HeaderMap) ->
         "statuses_count": 1843,
         "last_status_at": "2026-11-26",
         "emojis": [],
-        "fields": [],
-        "source": {
-            "privacy": "public",
-            "sensitive": false,
-            "language": "en",
-            "note": "Counting engines",
-            "fields": [],
-            "follow_requests_count": 0
-        }
-    }))
-    .into_response()
+        "fields": []
+    })
 }
 
 async fn authorization_server_metadata(State(shared): State<Shared>) -> Response {
@@ -986,6 +1138,7 @@ async fn avatar() -> Response {
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 struct ConfigBody {
     max_characters: Option<u32>,
+    media_processing: Option<u32>,
 }
 
 async fn fake_config(State(shared): State<Shared>, body: axum::body::Bytes) -> Response {
@@ -993,6 +1146,9 @@ async fn fake_config(State(shared): State<Shared>, body: axum::body::Bytes) -> R
         Ok(config) => {
             if let Some(n) = config.max_characters {
                 lock(&shared.state).max_characters = n;
+            }
+            if let Some(n) = config.media_processing {
+                lock(&shared.state).publish.set_media_processing(n);
             }
             axum::Json(json!({})).into_response()
         }

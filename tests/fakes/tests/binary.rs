@@ -168,6 +168,64 @@ async fn binary_prints_urls_serves_controls_and_exits_on_stdin_eof() {
         .unwrap();
     assert_eq!(secrets, json!([]));
 
+    // Publishing controls.
+    for (base, path) in [
+        (&mastodon, "_fake/statuses"),
+        (&mastodon, "_fake/media"),
+        (&mastodon, "_fake/scheduled"),
+        (&bluesky, "_fake/records"),
+        (&bluesky, "_fake/blobs"),
+    ] {
+        let listed: Value = http
+            .get(base.join(path).unwrap())
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(listed, json!([]), "{path}");
+    }
+    let res = http
+        .post(mastodon.join("_fake/config").unwrap())
+        .json(&json!({"mediaProcessing": 2}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    let published: Value = http
+        .post(mastodon.join("_fake/publish-due").unwrap())
+        .json(&json!({}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(published, json!({"published": []}));
+    for base in [&mastodon, &bluesky] {
+        let res = http
+            .post(base.join("_fake/fail-next").unwrap())
+            .json(&json!({"path": "/anything", "status": 500, "count": 0}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::OK);
+        let res = http
+            .post(base.join("_fake/drop-after-next").unwrap())
+            .json(&json!({"path": "/_fake/requests"}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::BAD_REQUEST, "control paths stay");
+    }
+    let res = http
+        .get(bluesky.join("_page/article").unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+
     // End of stdin stops it.
     drop(child.stdin.take());
     let status = tokio::time::timeout(Duration::from_secs(10), child.wait())

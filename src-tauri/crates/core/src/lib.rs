@@ -3,11 +3,13 @@
 
 pub mod accounts;
 pub mod error;
+pub mod links;
 pub mod logging;
 pub mod media;
 pub mod paths;
 pub mod posts;
 pub mod publish;
+pub mod rules;
 pub mod secrets;
 pub mod settings;
 pub mod store;

@@ -555,9 +555,12 @@ impl Bluesky {
             Ok(answer) => answer.json::<StrongRef>(),
             Err(answer) => {
                 let err = map_error(&answer, Op::Publish);
-                // A retry of a create that went through: the record is there already.
-                if let NetworkError::InvalidPost { reason } = &err
-                    && reason.to_ascii_lowercase().contains("already exists")
+                // A retry of a create that went through: the record is there already. The
+                // reference PDS answers a duplicate record key with a 500, so look on any
+                // server error or "already exists" answer.
+                let maybe_duplicate = answer.status.is_server_error()
+                    || matches!(&err, NetworkError::InvalidPost { reason } if reason.to_ascii_lowercase().contains("already exists"));
+                if maybe_duplicate
                     && let Some(existing) = self.get_post(pds, access, did, rkey).await?
                 {
                     return Ok(existing);

@@ -1,0 +1,399 @@
+//! Publishing now against the fake Mastodon and Bluesky servers: what they received, byte for
+//! byte, and no duplicates when a request's answer is lost.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use postwerk_core::accounts::{ConnectBluesky, NetConfig, StartMastodon};
+use postwerk_core::posts::{DraftInput, DraftMediaInput, DraftTarget};
+use postwerk_core::publish::TargetState;
+use postwerk_core::secrets::MemoryStore;
+use postwerk_core::{AppPaths, Core, ErrorCode, NewWorkspace, Secret, SecretStore, Secrets};
+use postwerk_fakes::{FakeBluesky, FakeMastodon};
+use postwerk_networks::bluesky::Directory;
+use url::Url;
+
+struct Env {
+    _dir: tempfile::TempDir,
+    core: Core,
+    workspace: String,
+    masto_account: String,
+    bsky_account: String,
+    mastodon: FakeMastodon,
+    bsky: FakeBluesky,
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+async fn play_browser(authorize_url: &str) {
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let html = client
+        .get(authorize_url)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let mut form: Vec<(String, String)> = html
+        .lines()
+        .filter_map(|l| {
+            let rest = l.trim().strip_prefix("<input type=\"hidden\" name=\"")?;
+            let (name, rest) = rest.split_once('"')?;
+            let value = rest.split_once("value=\"")?.1.rsplit_once('"')?.0;
+            Some((name.to_string(), value.replace("&amp;", "&")))
+        })
+        .collect();
+    form.push(("decision".into(), "approve".into()));
+    let action = Url::parse(authorize_url)
+        .unwrap()
+        .join("/oauth/authorize")
+        .unwrap();
+    let answer = client.post(action).form(&form).send().await.unwrap();
+    let location = answer.headers()["location"].to_str().unwrap().to_string();
+    client.get(location).send().await.unwrap();
+}
+
+async fn env() -> Env {
+    let mastodon = FakeMastodon::start().await;
+    let bsky = FakeBluesky::start().await;
+    bsky.add_account("ada.test", "ada@example.com", "app-pass-1234", "Ada");
+    bsky.add_account("bob.test", "bob@example.com", "bob-pass-1234", "Bob");
+    let dir = tempfile::tempdir().unwrap();
+    let core = Core::open_with(
+        AppPaths::at(dir.path().join("data")),
+        Secrets::with_store(Arc::new(MemoryStore::new()) as Arc<dyn SecretStore>),
+        NetConfig {
+            bluesky: Directory {
+                entryway: bsky.url(),
+                plc_directory: bsky.url(),
+            },
+            oauth_ports: vec![free_port()],
+            oauth_timeout: Duration::from_secs(20),
+        },
+    )
+    .await
+    .unwrap();
+    let workspace = core
+        .workspaces()
+        .create(NewWorkspace {
+            name: "Bäckerei".into(),
+            time_zone: Some("Europe/Berlin".into()),
+            color: None,
+        })
+        .await
+        .unwrap()
+        .id;
+    let bsky_account = core
+        .accounts()
+        .connect_bluesky(ConnectBluesky {
+            workspace_id: workspace.clone(),
+            identifier: "ada.test".into(),
+            password: Secret::new("app-pass-1234"),
+            service: None,
+            reconnect_id: None,
+        })
+        .await
+        .unwrap()
+        .id;
+    let pending = core
+        .accounts()
+        .start_mastodon(StartMastodon {
+            workspace_id: workspace.clone(),
+            instance: mastodon.url().to_string(),
+            reconnect_id: None,
+        })
+        .await
+        .unwrap();
+    let finish = {
+        let accounts = core.accounts().clone();
+        let flow = pending.flow_id.clone();
+        tokio::spawn(async move { accounts.finish_mastodon(&flow).await })
+    };
+    play_browser(&pending.authorize_url).await;
+    let masto_account = finish.await.unwrap().unwrap().id;
+    Env {
+        _dir: dir,
+        core,
+        workspace,
+        masto_account,
+        bsky_account,
+        mastodon,
+        bsky,
+    }
+}
+
+fn png(w: u32, h: u32) -> Vec<u8> {
+    let img = image::RgbImage::from_fn(w, h, |x, y| {
+        image::Rgb([(x * 7 % 256) as u8, (y * 5 % 256) as u8, 90])
+    });
+    let mut out = Vec::new();
+    image::DynamicImage::ImageRgb8(img)
+        .write_to(&mut std::io::Cursor::new(&mut out), image::ImageFormat::Png)
+        .unwrap();
+    out
+}
+
+impl Env {
+    async fn draft(
+        &self,
+        text: &str,
+        media: Vec<DraftMediaInput>,
+        targets: Vec<DraftTarget>,
+    ) -> String {
+        self.core
+            .posts()
+            .save_draft(DraftInput {
+                id: None,
+                workspace_id: self.workspace.clone(),
+                text: text.into(),
+                spoiler: String::new(),
+                media,
+                targets,
+            })
+            .await
+            .unwrap()
+            .id
+    }
+
+    fn both(&self) -> Vec<DraftTarget> {
+        [&self.masto_account, &self.bsky_account]
+            .into_iter()
+            .map(|id| DraftTarget {
+                account_id: id.clone(),
+                text_override: None,
+                thread_parts: None,
+            })
+            .collect()
+    }
+}
+
+#[tokio::test]
+async fn text_with_emoji_link_tag_and_image_reaches_both_networks_exactly() {
+    let env = env().await;
+    let image = env
+        .core
+        .media()
+        .import("bread.png", png(1200, 800))
+        .await
+        .unwrap();
+    let card_page = format!("{}_page/article", env.bsky.url());
+    let text = format!("Frische Brötchen 🥐👩‍👩‍👧 ab 6 Uhr! {card_page} #Bäckerei");
+    let post = env
+        .draft(
+            &text,
+            vec![DraftMediaInput {
+                media_id: image.id.clone(),
+                alt: "Ein Korb mit Brötchen".into(),
+            }],
+            env.both(),
+        )
+        .await;
+    let outcomes = env.core.publisher().publish_now(&post).await.unwrap();
+    assert_eq!(outcomes.len(), 2);
+    for o in &outcomes {
+        assert_eq!(o.state, TargetState::Published, "{o:?}");
+        assert!(o.url.is_some(), "{o:?}");
+    }
+
+    // Mastodon: the text as written, the image with its alt text, an idempotency key.
+    let statuses = env.mastodon.statuses();
+    assert_eq!(statuses.len(), 1);
+    let media = env.mastodon.media();
+    assert_eq!(media.len(), 1);
+    assert_eq!(
+        media[0].description.as_deref(),
+        Some("Ein Korb mit Brötchen")
+    );
+    assert_eq!(
+        media[0].bytes,
+        png(1200, 800),
+        "Mastodon gets the original file"
+    );
+
+    // Bluesky: facets with UTF-8 byte offsets, the re-encoded image blob, alt text.
+    let records = env.bsky.records();
+    assert_eq!(records.len(), 1);
+    let record = &records[0].value;
+    assert_eq!(record["text"], text);
+    assert!(record["createdAt"].as_str().unwrap().ends_with('Z'));
+    let facets = record["facets"].as_array().unwrap();
+    let link_start = text.find("http").unwrap();
+    let link = facets
+        .iter()
+        .find(|f| f["features"][0]["$type"] == "app.bsky.richtext.facet#link")
+        .unwrap();
+    assert_eq!(link["index"]["byteStart"], link_start);
+    assert_eq!(link["index"]["byteEnd"], link_start + card_page.len());
+    assert_eq!(link["features"][0]["uri"], card_page);
+    let tag = facets
+        .iter()
+        .find(|f| f["features"][0]["$type"] == "app.bsky.richtext.facet#tag")
+        .unwrap();
+    assert_eq!(tag["features"][0]["tag"], "Bäckerei");
+    assert_eq!(tag["index"]["byteStart"], text.find('#').unwrap());
+    assert_eq!(tag["index"]["byteEnd"], text.len());
+    let images = record["embed"]["images"].as_array().unwrap();
+    assert_eq!(images[0]["alt"], "Ein Korb mit Brötchen");
+    let blobs = env.bsky.blobs();
+    assert_eq!(blobs.len(), 1);
+    assert_eq!(blobs[0].mime, "image/jpeg");
+    assert!(blobs[0].bytes.len() <= 1_000_000);
+    assert_eq!(images[0]["image"]["ref"]["$link"], blobs[0].cid);
+    assert_eq!(images[0]["aspectRatio"]["width"], 1200);
+}
+
+#[tokio::test]
+async fn a_link_without_images_gets_a_card_with_its_thumb() {
+    let env = env().await;
+    let page = format!("{}_page/article", env.bsky.url());
+    let post = env
+        .draft(
+            &format!("Neu im Blog: {page}"),
+            vec![],
+            vec![DraftTarget {
+                account_id: env.bsky_account.clone(),
+                text_override: None,
+                thread_parts: None,
+            }],
+        )
+        .await;
+    let outcomes = env.core.publisher().publish_now(&post).await.unwrap();
+    assert_eq!(outcomes[0].state, TargetState::Published, "{outcomes:?}");
+    let record = &env.bsky.records()[0].value;
+    let external = &record["embed"]["external"];
+    assert_eq!(record["embed"]["$type"], "app.bsky.embed.external");
+    assert_eq!(external["uri"], page);
+    assert!(!external["title"].as_str().unwrap().is_empty());
+    assert_eq!(external["thumb"]["ref"]["$link"], env.bsky.blobs()[0].cid);
+}
+
+#[tokio::test]
+async fn a_thread_goes_out_in_order_and_replies_chain() {
+    let env = env().await;
+    let parts = vec![
+        "Teil eins.".to_string(),
+        "Teil zwei.".to_string(),
+        "Teil drei.".to_string(),
+    ];
+    let targets = [&env.masto_account, &env.bsky_account]
+        .into_iter()
+        .map(|id| DraftTarget {
+            account_id: id.clone(),
+            text_override: None,
+            thread_parts: Some(parts.clone()),
+        })
+        .collect();
+    let post = env
+        .draft("Teil eins. Teil zwei. Teil drei.", vec![], targets)
+        .await;
+    let outcomes = env.core.publisher().publish_now(&post).await.unwrap();
+    assert!(
+        outcomes.iter().all(|o| o.state == TargetState::Published),
+        "{outcomes:?}"
+    );
+    let statuses = env.mastodon.statuses();
+    assert_eq!(statuses.len(), 3);
+    assert_eq!(
+        statuses[1].in_reply_to_id.as_deref(),
+        Some(statuses[0].id.as_str())
+    );
+    assert_eq!(
+        statuses[2].in_reply_to_id.as_deref(),
+        Some(statuses[1].id.as_str())
+    );
+    let records = env.bsky.records();
+    assert_eq!(records.len(), 3);
+    assert_eq!(records[2].value["reply"]["root"]["uri"], records[0].uri);
+    assert_eq!(records[2].value["reply"]["parent"]["uri"], records[1].uri);
+}
+
+#[tokio::test]
+async fn a_dropped_connection_then_retry_makes_no_second_post() {
+    let env = env().await;
+    env.mastodon.drop_after_next("/api/v1/statuses");
+    env.bsky
+        .drop_after_next("/xrpc/com.atproto.repo.createRecord");
+    let post = env.draft("Nur einmal, bitte.", vec![], env.both()).await;
+    let first = env.core.publisher().publish_now(&post).await.unwrap();
+    assert!(
+        first.iter().all(|o| o.state == TargetState::Failed),
+        "{first:?}"
+    );
+    assert!(
+        first
+            .iter()
+            .all(|o| o.error_code == Some(ErrorCode::NetworkUnavailable)),
+        "{first:?}"
+    );
+    // Both networks did create the post; only the answer was lost.
+    assert_eq!(env.mastodon.statuses().len(), 1);
+    assert_eq!(env.bsky.records().len(), 1);
+
+    let again = env.core.publisher().retry(&post).await.unwrap();
+    assert!(
+        again.iter().all(|o| o.state == TargetState::Published),
+        "{again:?}"
+    );
+    assert_eq!(
+        env.mastodon.statuses().len(),
+        1,
+        "the idempotency key replayed the first status"
+    );
+    assert_eq!(
+        env.bsky.records().len(),
+        1,
+        "the record key made the retry find the first record"
+    );
+    let url = again
+        .iter()
+        .find(|o| o.account_id == env.masto_account)
+        .unwrap()
+        .url
+        .clone()
+        .unwrap();
+    assert!(url.ends_with(&env.mastodon.statuses()[0].id), "{url}");
+}
+
+#[tokio::test]
+async fn refusals_are_specific_and_only_failed_targets_are_retried() {
+    let env = env().await;
+    let long = "Brot ".repeat(70); // 350 characters: fine for Mastodon, too long for Bluesky
+    let post = env.draft(long.trim(), vec![], env.both()).await;
+    let outcomes = env.core.publisher().publish_now(&post).await.unwrap();
+    let masto = outcomes
+        .iter()
+        .find(|o| o.account_id == env.masto_account)
+        .unwrap();
+    let bsky = outcomes
+        .iter()
+        .find(|o| o.account_id == env.bsky_account)
+        .unwrap();
+    assert_eq!(masto.state, TargetState::Published);
+    assert_eq!(bsky.state, TargetState::Failed);
+    let message = bsky.error.clone().unwrap();
+    assert!(message.contains("Bluesky"), "{message}");
+    assert!(message.contains("300"), "{message}");
+    let again = env.core.publisher().retry(&post).await.unwrap();
+    assert_eq!(
+        env.mastodon.statuses().len(),
+        1,
+        "the published target was not sent again"
+    );
+    assert_eq!(
+        again
+            .iter()
+            .filter(|o| o.state == TargetState::Failed)
+            .count(),
+        1
+    );
+}
