@@ -1,6 +1,7 @@
 //! Tauri commands. Each is one call into `postwerk-core`; no logic lives here.
 
 use postwerk_core::accounts::{ConnectBluesky, PendingSignIn, Removal, StartMastodon};
+use postwerk_core::compose::{CheckInput, TargetCheck};
 use postwerk_core::media::MediaInfo;
 use postwerk_core::posts::{Draft, DraftInput};
 use postwerk_core::publish::TargetOutcome;
@@ -243,4 +244,25 @@ pub fn open_url(url: String) -> IpcResult<()> {
         code: postwerk_core::ErrorCode::Io,
         message: format!("cannot open the browser: {e}"),
     })
+}
+
+/// The live checks of the composer: per account, each part's length and the media problems.
+#[tauri::command]
+#[specta::specta]
+pub async fn check_post(
+    state: State<'_, AppState>,
+    input: CheckInput,
+) -> IpcResult<Vec<TargetCheck>> {
+    Ok(state.core()?.composer().check(&input).await?)
+}
+
+/// Splits a text into a thread whose parts fit the account's network.
+#[tauri::command]
+#[specta::specta]
+pub async fn split_thread(
+    state: State<'_, AppState>,
+    account_id: String,
+    text: String,
+) -> IpcResult<Vec<String>> {
+    Ok(state.core()?.composer().split(&account_id, &text).await?)
 }

@@ -57,6 +57,8 @@ pub fn specta_builder() -> tauri_specta::Builder<tauri::Wry> {
             commands::publish_now,
             commands::retry_failed,
             commands::open_url,
+            commands::check_post,
+            commands::split_thread,
         ])
 }
 

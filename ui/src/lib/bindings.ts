@@ -30,6 +30,26 @@ export const commands = {
 	cancelSignIn: (flowId: string) => typedError<null, IpcError>(__TAURI_INVOKE("cancel_sign_in", { flowId })),
 	/**  Revokes the account's token where the network allows it and deletes its secrets and data. */
 	removeAccount: (id: string) => typedError<Removal, IpcError>(__TAURI_INVOKE("remove_account", { id })),
+	/**  The draft the composer was last working on in this workspace, if any. */
+	getDraft: (workspaceId: string) => typedError<Draft | null, IpcError>(__TAURI_INVOKE("get_draft", { workspaceId })),
+	/**  Saves the composer's state (called as the user types). */
+	saveDraft: (input: DraftInput) => typedError<Draft, IpcError>(__TAURI_INVOKE("save_draft", { input })),
+	discardDraft: (id: string) => typedError<null, IpcError>(__TAURI_INVOKE("discard_draft", { id })),
+	/**  Takes in an image the user dropped, pasted or picked (its bytes as base64). */
+	importMedia: (fileName: string, dataBase64: string) => typedError<MediaInfo, IpcError>(__TAURI_INVOKE("import_media", { fileName, dataBase64 })),
+	/**  Publishes a draft to all its accounts now; one outcome per account. */
+	publishNow: (postId: string) => typedError<TargetOutcome[], IpcError>(__TAURI_INVOKE("publish_now", { postId })),
+	/**  Publishes again only the accounts that failed. */
+	retryFailed: (postId: string) => typedError<TargetOutcome[], IpcError>(__TAURI_INVOKE("retry_failed", { postId })),
+	/**
+	 *  Opens a web page (a published post, a profile) in the system browser; the webview never
+	 *  navigates away from Postwerk.
+	 */
+	openUrl: (url: string) => typedError<null, IpcError>(__TAURI_INVOKE("open_url", { url })),
+	/**  The live checks of the composer: per account, each part's length and the media problems. */
+	checkPost: (input: CheckInput) => typedError<TargetCheck[], IpcError>(__TAURI_INVOKE("check_post", { input })),
+	/**  Splits a text into a thread whose parts fit the account's network. */
+	splitThread: (accountId: string, text: string) => typedError<string[], IpcError>(__TAURI_INVOKE("split_thread", { accountId, text })),
 };
 
 /* Types */
@@ -82,6 +102,14 @@ export type Capabilities = {
 	reminderOnly: boolean,
 };
 
+export type CheckInput = {
+	workspaceId: string,
+	text: string,
+	spoiler: string,
+	media: DraftMediaInput[],
+	targets: DraftTarget[],
+};
+
 export type ConnectBluesky = {
 	workspaceId: string,
 	/**  Handle, email or DID. */
@@ -106,6 +134,44 @@ export type ConnectMethod =
 "bot_token" | 
 /**  No API: reminders. */
 "reminder";
+
+export type Draft = {
+	id: string,
+	workspaceId: string,
+	text: string,
+	spoiler: string,
+	media: DraftMedia[],
+	targets: DraftTarget[],
+	updatedAt: string,
+};
+
+export type DraftInput = {
+	/**  `None` starts a new draft. */
+	id: string | null,
+	workspaceId: string,
+	text: string,
+	spoiler: string,
+	media: DraftMediaInput[],
+	targets: DraftTarget[],
+};
+
+export type DraftMedia = {
+	media: MediaInfo,
+	alt: string,
+};
+
+export type DraftMediaInput = {
+	mediaId: string,
+	alt: string,
+};
+
+export type DraftTarget = {
+	accountId: string,
+	/**  Text for this account only; `None` uses the master text. */
+	textOverride: string | null,
+	/**  The thread's parts when the user split the text; `None` is a single post. */
+	threadParts: string[] | null,
+};
 
 /**  Stable, machine-readable error codes that cross IPC and CLI `--json` output. */
 export type ErrorCode = 
@@ -160,6 +226,41 @@ export type KeychainStatus = {
 /**  UI language: follow the OS, or a fixed one. */
 export type Language = "system" | "en" | "de";
 
+/**  What a network's text length counts. */
+export type LengthUnit = 
+/**  Extended grapheme clusters ("characters" as people see them). */
+"graphemes" | 
+/**
+ *  A network-specific weighting: X (CJK and emoji 2, URLs 23), Threads (emoji count
+ *  their UTF-8 bytes), TikTok (UTF-16 code units).
+ */
+"weighted";
+
+export type MediaInfo = {
+	/**  sha256 of the bytes. */
+	id: string,
+	mime: string,
+	bytes: number,
+	width: number | null,
+	height: number | null,
+	fileName: string,
+	/**  A small JPEG thumbnail as a `data:` URL. */
+	thumbnail: string | null,
+};
+
+export type MediaProblem = {
+	/**  The attachment (0-based), or `None` for the post as a whole. */
+	index: number | null,
+	code: MediaProblemCode,
+	/**  Whether the post cannot be published like this (missing alt text is only advice). */
+	blocking: boolean,
+	/**  An English sentence, e.g. "5 images attached, Bluesky takes 4". */
+	message: string,
+};
+
+/**  What is wrong with the attachments. */
+export type MediaProblemCode = "tooMany" | "tooLarge" | "unsupportedType" | "missingAlt" | "altTooLong" | "mixedMedia";
+
 /**  One entry of the network picker. */
 export type NetworkInfo = {
 	kind: NetworkKind,
@@ -208,6 +309,53 @@ export type StartMastodon = {
 	/**  What the user typed: "mastodon.social", "@ada@chaos.social", a URL. */
 	instance: string,
 	reconnectId: string | null,
+};
+
+/**  The verdict for one account: one text check per part, and the media problems. */
+export type TargetCheck = {
+	accountId: string,
+	network: NetworkKind,
+	parts: TextCheck[],
+	media: MediaProblem[],
+	/**  Nothing blocks publishing to this account. */
+	ok: boolean,
+};
+
+/**  What happened to one target. */
+export type TargetOutcome = {
+	targetId: string,
+	accountId: string,
+	network: NetworkKind,
+	handle: string,
+	state: TargetState,
+	/**  The live post (the first part of a thread). */
+	url: string | null,
+	errorCode: ErrorCode | null,
+	error: string | null,
+};
+
+export type TargetState = "draft" | "scheduled" | "publishing" | "published" | "failed" | "needs_reconnect" | "unconfirmed" | "handed_off";
+
+/**  The verdict on one text for one network. */
+export type TextCheck = {
+	network: NetworkKind,
+	/**  The length as the network counts it, in `unit`. */
+	length: number,
+	/**  The most the network takes, in `unit`; 0 when not known (or only bytes are limited). */
+	limit: number,
+	/**  Within every limit the network has (and, on X, no character X refuses). */
+	ok: boolean,
+	/**  How far `length` is over `limit` (0 when within it). */
+	overBy: number,
+	unit: LengthUnit,
+	/**  UTF-8 bytes, for networks that also limit bytes (Bluesky, YouTube). */
+	bytes: number | null,
+	byteLimit: number | null,
+	/**
+	 *  An English sentence for the UI when not ok, e.g. "312 of 300 characters: 12 too many
+	 *  for Bluesky". The UI may build its own from the numbers.
+	 */
+	message: string | null,
 };
 
 export type Workspace = {

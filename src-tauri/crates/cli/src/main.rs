@@ -31,6 +31,19 @@ enum Command {
     /// Social accounts: connect, list, check, remove.
     #[command(subcommand)]
     Account(AccountCmd),
+    /// Check a text against networks' rules: length, limit, ok and the thread split, as JSON.
+    Check {
+        /// Networks, comma-separated (mastodon, bluesky, x, linkedin, threads, ...).
+        #[arg(long, value_delimiter = ',', default_value = "mastodon,bluesky,x")]
+        to: Vec<String>,
+        /// The Mastodon instance's character limit (default 500).
+        #[arg(long, value_name = "N")]
+        mastodon_max: Option<u32>,
+        /// Content warning (counts toward Mastodon's limit).
+        #[arg(long)]
+        spoiler: Option<String>,
+        text: String,
+    },
     /// Publish a post now to one or more accounts.
     Post {
         /// Account id (repeat for several accounts).
@@ -175,6 +188,16 @@ fn main() -> ExitCode {
 }
 
 async fn run(cli: Cli) -> anyhow::Result<()> {
+    // Checking a text needs no data folder.
+    if let Command::Check {
+        to,
+        mastodon_max,
+        spoiler,
+        text,
+    } = cli.command
+    {
+        return check(to, mastodon_max, spoiler, text);
+    }
     let paths = AppPaths::resolve(cli.data_dir)?;
     paths.ensure()?;
     let _log = postwerk_core::logging::init(&paths.log_dir(), "warn")?;
@@ -182,6 +205,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     let result = match cli.command {
         Command::Workspace(cmd) => workspace(&core, cmd).await,
         Command::Account(cmd) => account(&core, cmd).await,
+        Command::Check { .. } => unreachable!("handled above"),
         Command::Post {
             accounts,
             images,
@@ -454,6 +478,38 @@ async fn account(core: &Core, cmd: AccountCmd) -> anyhow::Result<()> {
             print_account(&account, json)?;
         }
     }
+    Ok(())
+}
+
+fn check(to: Vec<String>, mastodon_max: Option<u32>, spoiler: Option<String>, text: String) -> anyhow::Result<()> {
+    use postwerk_core::networks::NetworkKind;
+    use postwerk_core::rules::{Limits, check_text, split_thread};
+    let mut limits = Limits::default();
+    if let Some(max) = mastodon_max {
+        limits.mastodon_max_characters = max;
+    }
+    let spoiler = spoiler.unwrap_or_default();
+    let mut out = Vec::new();
+    for name in to {
+        let name = name.trim().to_ascii_lowercase();
+        let network: NetworkKind = serde_json::from_value(serde_json::Value::String(name.clone()))
+            .map_err(|_| anyhow::anyhow!("unknown network \"{name}\" (mastodon, bluesky, x, linkedin, threads, ...)"))?;
+        let verdict = check_text(network, &text, &spoiler, &limits);
+        let parts = split_thread(network, &text, &limits);
+        out.push(serde_json::json!({
+            "network": network,
+            "length": verdict.length,
+            "limit": verdict.limit,
+            "ok": verdict.ok,
+            "overBy": verdict.over_by,
+            "unit": verdict.unit,
+            "bytes": verdict.bytes,
+            "byteLimit": verdict.byte_limit,
+            "message": verdict.message,
+            "thread": parts,
+        }));
+    }
+    println!("{}", serde_json::to_string_pretty(&out)?);
     Ok(())
 }
 

@@ -365,6 +365,16 @@ impl Accounts {
         &self.secrets
     }
 
+    /// The server facts read at connect time (Mastodon: the instance's limits).
+    pub async fn server_info(&self, id: &str) -> Result<Option<InstanceInfo>> {
+        let info: Option<Option<String>> =
+            sqlx::query_scalar("SELECT server_info FROM accounts WHERE id = ?")
+                .bind(id)
+                .fetch_optional(self.store.pool())
+                .await?;
+        Ok(info.flatten().and_then(|s| serde_json::from_str(&s).ok()))
+    }
+
     pub fn bluesky_client(&self) -> &Bluesky {
         &self.bluesky
     }

@@ -2,6 +2,7 @@
 //! It never depends on Tauri; the desktop shell and the CLI both call into [`Core`].
 
 pub mod accounts;
+pub mod compose;
 pub mod error;
 pub mod links;
 pub mod logging;
@@ -62,6 +63,7 @@ pub struct Core {
     media: media::MediaStore,
     posts: posts::Posts,
     publisher: publish::Publisher,
+    composer: compose::Composer,
 }
 
 impl Core {
@@ -97,7 +99,9 @@ impl Core {
                 accounts.clone(),
                 media.clone(),
                 http,
+                compose::Composer::new(accounts.clone(), media.clone()),
             ),
+            composer: compose::Composer::new(accounts.clone(), media.clone()),
             accounts,
             media,
             paths,
@@ -135,6 +139,10 @@ impl Core {
 
     pub fn publisher(&self) -> &publish::Publisher {
         &self.publisher
+    }
+
+    pub fn composer(&self) -> &compose::Composer {
+        &self.composer
     }
 
     /// Deletes a workspace and all its data: its accounts are removed first (tokens revoked

@@ -233,6 +233,25 @@ impl MediaStore {
         self.import(file_name, bytes).await
     }
 
+    /// [`Self::info`] without the thumbnail (cheap; for checks).
+    pub async fn info_light(&self, id: &str) -> Result<MediaInfo> {
+        let row =
+            sqlx::query("SELECT id, mime, bytes, width, height, file_name FROM media WHERE id = ?")
+                .bind(id)
+                .fetch_optional(self.store.pool())
+                .await?
+                .ok_or_else(|| Error::not_found(format!("media {id}")))?;
+        Ok(MediaInfo {
+            id: row.try_get("id")?,
+            mime: row.try_get("mime")?,
+            bytes: row.try_get::<i64, _>("bytes")? as u32,
+            width: row.try_get::<Option<i64>, _>("width")?.map(|v| v as u32),
+            height: row.try_get::<Option<i64>, _>("height")?.map(|v| v as u32),
+            file_name: row.try_get("file_name")?,
+            thumbnail: None,
+        })
+    }
+
     pub async fn info(&self, id: &str) -> Result<MediaInfo> {
         let row =
             sqlx::query("SELECT id, mime, bytes, width, height, file_name FROM media WHERE id = ?")

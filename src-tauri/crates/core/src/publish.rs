@@ -15,7 +15,9 @@ use sqlx::Row;
 use url::Url;
 
 use crate::accounts::{ACCESS_TOKEN, Accounts};
+use crate::compose::Composer;
 use crate::media::{MediaStore, reencode_to_fit};
+use crate::posts::{DraftMediaInput, DraftTarget};
 use crate::secrets::SecretKey;
 use crate::store::{Store, now_utc};
 use crate::{Error, ErrorCode, Result};
@@ -128,6 +130,7 @@ pub struct Publisher {
     accounts: Accounts,
     media: MediaStore,
     http: HttpClient,
+    composer: Composer,
 }
 
 /// The parts a target sends: the thread when split, else the override, else the master text.
@@ -161,12 +164,46 @@ fn outcome_error(e: &Error) -> (ErrorCode, String, TargetState) {
 }
 
 impl Publisher {
-    pub fn new(store: Store, accounts: Accounts, media: MediaStore, http: HttpClient) -> Self {
+    pub fn new(
+        store: Store,
+        accounts: Accounts,
+        media: MediaStore,
+        http: HttpClient,
+        composer: Composer,
+    ) -> Self {
         Self {
             store,
             accounts,
             media,
             http,
+            composer,
+        }
+    }
+
+    /// The network's rules, checked before anything is sent: a post the network would refuse
+    /// fails here with the reason ("5 images attached, Bluesky takes 4").
+    async fn preflight(&self, t: &Target) -> Result<()> {
+        let media: Vec<DraftMediaInput> = t
+            .media
+            .iter()
+            .map(|(id, alt)| DraftMediaInput {
+                media_id: id.clone(),
+                alt: alt.clone(),
+            })
+            .collect();
+        let items = self.composer.media_items(&media).await?;
+        let target = DraftTarget {
+            account_id: t.account_id.clone(),
+            text_override: None,
+            thread_parts: Some(t.parts.clone()),
+        };
+        let check = self
+            .composer
+            .check_target(&target, "", &t.spoiler, &items)
+            .await?;
+        match check.blocking_reason() {
+            Some(reason) => Err(Error::invalid("post", reason)),
+            None => Ok(()),
         }
     }
 
@@ -361,16 +398,19 @@ impl Publisher {
             tracing::error!(error = %e, "cannot mark the target as publishing");
             return;
         }
-        let result = match target.network {
-            NetworkKind::Mastodon => self.publish_mastodon(&mut target).await,
-            NetworkKind::Bluesky => self.publish_bluesky(&mut target).await,
-            other => Err(Error::invalid(
-                "network",
-                format!(
-                    "publishing to {} is not available yet",
-                    other.display_name()
-                ),
-            )),
+        let result = match self.preflight(&target).await {
+            Err(e) => Err(e),
+            Ok(()) => match target.network {
+                NetworkKind::Mastodon => self.publish_mastodon(&mut target).await,
+                NetworkKind::Bluesky => self.publish_bluesky(&mut target).await,
+                other => Err(Error::invalid(
+                    "network",
+                    format!(
+                        "publishing to {} is not available yet",
+                        other.display_name()
+                    ),
+                )),
+            },
         };
         let outcome = match result {
             Ok(url) => {
