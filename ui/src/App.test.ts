@@ -143,7 +143,7 @@ describe("App", () => {
     boot({ list: [workspace()] });
     render(App);
     await screen.findByTestId("screen-compose");
-    await fireEvent.click(screen.getByTestId("empty-action"));
+    await fireEvent.click(await screen.findByTestId("empty-action"));
     await screen.findByTestId("screen-accounts");
     await screen.findByTestId("accounts-empty");
     expect(api.listAccounts).toHaveBeenCalledWith("ws-1");

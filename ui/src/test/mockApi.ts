@@ -23,5 +23,14 @@ export function createMockApi() {
     finishMastodonSignIn: vi.fn(),
     cancelSignIn: vi.fn(),
     removeAccount: vi.fn(),
+    getDraft: vi.fn(),
+    saveDraft: vi.fn(),
+    discardDraft: vi.fn(),
+    importMedia: vi.fn(),
+    checkPost: vi.fn(),
+    splitThread: vi.fn(),
+    publishNow: vi.fn(),
+    retryFailed: vi.fn(),
+    openExternal: vi.fn(),
   } satisfies Record<keyof Api, ReturnType<typeof vi.fn>>;
 }

@@ -181,3 +181,33 @@ fn walk(dir: &Path) -> Vec<String> {
     }
     out
 }
+
+#[test]
+fn check_prints_length_limit_ok_and_the_thread_split_per_network() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = format!("{} https://example.com/{}", "Brot ".repeat(60).trim(), "x".repeat(60));
+    let out = ok(&postwerk(
+        dir.path(),
+        &["check", "--to", "mastodon,bluesky,x", "--mastodon-max", "320", &text],
+    ));
+    let v: Vec<serde_json::Value> = serde_json::from_str(&out).unwrap();
+    let by = |n: &str| v.iter().find(|e| e["network"] == n).unwrap().clone();
+    // 299 characters of bread, a space, and a URL that counts 23 on Mastodon and X.
+    assert_eq!(by("mastodon")["length"], 299 + 1 + 23);
+    assert_eq!(by("mastodon")["limit"], 320);
+    assert_eq!(by("mastodon")["ok"], false);
+    assert_eq!(by("mastodon")["overBy"], 3);
+    assert_eq!(by("x")["length"], 323);
+    assert_eq!(by("x")["limit"], 280);
+    let bsky = by("bluesky");
+    assert_eq!(bsky["limit"], 300);
+    assert_eq!(bsky["ok"], false);
+    let thread: Vec<String> = serde_json::from_value(bsky["thread"].clone()).unwrap();
+    assert!(thread.len() >= 2);
+    assert!(thread.iter().all(|p| p.chars().count() <= 300));
+    assert_eq!(thread.join(" ").split_whitespace().collect::<Vec<_>>(), text.split_whitespace().collect::<Vec<_>>());
+    // No data folder is needed to check a text.
+    assert!(!dir.path().join("postwerk.db").exists());
+    let err = failed(&postwerk(dir.path(), &["check", "--to", "myspace", "hi"]));
+    assert!(err.contains("unknown network \"myspace\""), "{err}");
+}

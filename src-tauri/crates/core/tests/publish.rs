@@ -397,3 +397,58 @@ async fn refusals_are_specific_and_only_failed_targets_are_retried() {
         1
     );
 }
+
+#[tokio::test]
+async fn mastodon_media_still_processing_is_polled_until_ready() {
+    let env = env().await;
+    env.mastodon.set_media_processing(2);
+    let image = env.core.media().import("bread.png", png(64, 64)).await.unwrap();
+    let post = env
+        .draft(
+            "Mit Bild",
+            vec![DraftMediaInput {
+                media_id: image.id,
+                alt: "Brot".into(),
+            }],
+            vec![DraftTarget {
+                account_id: env.masto_account.clone(),
+                text_override: None,
+                thread_parts: None,
+            }],
+        )
+        .await;
+    let outcomes = env.core.publisher().publish_now(&post).await.unwrap();
+    assert_eq!(outcomes[0].state, TargetState::Published, "{outcomes:?}");
+    let polls = env
+        .mastodon
+        .requests()
+        .into_iter()
+        .filter(|r| r.method == "GET" && r.path.starts_with("/api/v1/media/"))
+        .map(|r| r.status)
+        .collect::<Vec<_>>();
+    assert_eq!(polls, [206, 206, 200], "polled while processing");
+    assert_eq!(env.mastodon.statuses()[0].media_ids.len(), 1);
+}
+
+#[tokio::test]
+async fn too_many_images_for_bluesky_is_refused_before_sending() {
+    let env = env().await;
+    let mut media = Vec::new();
+    for i in 0..5 {
+        let img = env.core.media().import(&format!("{i}.png"), png(20 + i, 20)).await.unwrap();
+        media.push(DraftMediaInput {
+            media_id: img.id,
+            alt: format!("Bild {i}"),
+        });
+    }
+    let post = env.draft("Fünf Bilder", media, env.both()).await;
+    let outcomes = env.core.publisher().publish_now(&post).await.unwrap();
+    let bsky = outcomes.iter().find(|o| o.account_id == env.bsky_account).unwrap();
+    let masto = outcomes.iter().find(|o| o.account_id == env.masto_account).unwrap();
+    assert_eq!(bsky.state, TargetState::Failed);
+    assert_eq!(bsky.error_code, Some(ErrorCode::InvalidInput));
+    assert!(bsky.error.as_deref().unwrap().contains("5 images attached, Bluesky takes 4"), "{bsky:?}");
+    assert!(env.bsky.blobs().is_empty(), "nothing was uploaded");
+    assert_eq!(masto.state, TargetState::Failed, "Mastodon takes 4 too: {masto:?}");
+    assert!(env.mastodon.media().is_empty());
+}

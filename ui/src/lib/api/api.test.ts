@@ -3,8 +3,19 @@ import { beforeEach, describe, expect, it, vi } from "vitest";
 const commands = vi.hoisted(() => ({
   createWorkspace: vi.fn(),
   listWorkspaces: vi.fn(),
+  getDraft: vi.fn(),
+  discardDraft: vi.fn(),
+  saveDraft: vi.fn(),
+  importMedia: vi.fn(),
+  checkPost: vi.fn(),
+  splitThread: vi.fn(),
+  publishNow: vi.fn(),
+  retryFailed: vi.fn(),
+  openUrl: vi.fn(),
 }));
 vi.mock("$lib/bindings", () => ({ commands }));
+const invoke = vi.hoisted(() => vi.fn());
+vi.mock("@tauri-apps/api/core", () => ({ invoke }));
 
 import { AppError, api, errorMessage, fromIpcError } from "$lib/api";
 import { setLocale } from "$lib/i18n";
@@ -54,5 +65,34 @@ describe("api", () => {
   it("wraps a failing bridge as an internal AppError", async () => {
     commands.listWorkspaces.mockRejectedValue(new Error("ipc unavailable"));
     await expect(api.listWorkspaces()).rejects.toMatchObject({ code: "internal", message: "ipc unavailable" });
+  });
+});
+
+describe("compose commands", () => {
+  it("go through the generated commands and unwrap the answer", async () => {
+    commands.getDraft.mockResolvedValue({ status: "ok", data: null });
+    await expect(api.getDraft("ws-1")).resolves.toBeNull();
+    expect(commands.getDraft).toHaveBeenLastCalledWith("ws-1");
+    commands.splitThread.mockResolvedValue({ status: "ok", data: ["one", "two"] });
+    await expect(api.splitThread("acc-1", "one two")).resolves.toEqual(["one", "two"]);
+    expect(commands.splitThread).toHaveBeenLastCalledWith("acc-1", "one two");
+  });
+
+  it("throws an IpcError as AppError and a bridge failure as internal", async () => {
+    commands.discardDraft.mockResolvedValue({ status: "error", error: { code: "not_found", message: "no draft draft-9" } });
+    await expect(api.discardDraft("draft-9")).rejects.toMatchObject({ code: "not_found", message: "no draft draft-9" });
+    commands.saveDraft.mockRejectedValue(new Error("ipc unavailable"));
+    await expect(api.saveDraft({ id: null, workspaceId: "ws-1", text: "", spoiler: "", media: [], targets: [] })).rejects.toMatchObject({
+      code: "internal",
+    });
+  });
+
+  it("opens links in the system browser and never rejects", async () => {
+    vi.spyOn(console, "warn").mockImplementation(() => {});
+    commands.openUrl.mockResolvedValue({ status: "error", error: { code: "invalid_input", message: "url: javascript: links are not opened" } });
+    await expect(api.openExternal("javascript:alert(1)")).resolves.toBeUndefined();
+    commands.openUrl.mockRejectedValue(new Error("bridge down"));
+    await expect(api.openExternal("https://example.org/post/1")).resolves.toBeUndefined();
+    expect(commands.openUrl).toHaveBeenLastCalledWith("https://example.org/post/1");
   });
 });

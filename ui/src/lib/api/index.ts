@@ -17,6 +17,8 @@ import {
   type WorkspacePatch,
 } from "$lib/bindings";
 import { AppError } from "./errors";
+import { composeCommands, openExternal } from "./compose";
+import type { CheckInput, Draft, DraftInput, MediaInfo, TargetCheck, TargetOutcome } from "./compose-types";
 
 /** The shape tauri-specta gives every command's outcome. */
 type Result<T, E> = { status: "ok"; data: T } | { status: "error"; error: E };
@@ -42,6 +44,22 @@ export type {
   Workspace,
   WorkspacePatch,
 } from "$lib/bindings";
+// Hand-written until `bindings.ts` is regenerated (then they come from `$lib/bindings` above).
+export type {
+  CheckInput,
+  Draft,
+  DraftInput,
+  DraftMedia,
+  DraftMediaInput,
+  DraftTarget,
+  MediaInfo,
+  MediaProblem,
+  MediaProblemCode,
+  TargetCheck,
+  TargetOutcome,
+  TargetState,
+  TextCheck,
+} from "./compose-types";
 
 async function unwrap<T>(call: () => Promise<Result<T, unknown>>): Promise<T> {
   let result: Result<T, unknown>;
@@ -87,6 +105,29 @@ export const api = {
     await unwrap(() => commands.cancelSignIn(flowId));
   },
   removeAccount: (id: string): Promise<Removal> => unwrap(() => commands.removeAccount(id)),
+
+  // Compose. `composeCommands` stands in for the generated `commands` until bindings.ts has them.
+  /** The draft the composer was last working on in this workspace, or `null`. */
+  getDraft: (workspaceId: string): Promise<Draft | null> => unwrap(() => composeCommands.getDraft(workspaceId)),
+  /** Creates (`input.id === null`) or updates a draft. */
+  saveDraft: (input: DraftInput): Promise<Draft> => unwrap(() => composeCommands.saveDraft(input)),
+  discardDraft: async (id: string): Promise<void> => {
+    await unwrap(() => composeCommands.discardDraft(id));
+  },
+  /** Takes an image into the media store; `dataBase64` is the file's bytes without a `data:` prefix. */
+  importMedia: (fileName: string, dataBase64: string): Promise<MediaInfo> =>
+    unwrap(() => composeCommands.importMedia(fileName, dataBase64)),
+  /** Measures the post against each target's limits (cheap, local: called as the user types). */
+  checkPost: (input: CheckInput): Promise<TargetCheck[]> => unwrap(() => composeCommands.checkPost(input)),
+  /** Splits a text into thread parts that fit the account's limit. */
+  splitThread: (accountId: string, text: string): Promise<string[]> =>
+    unwrap(() => composeCommands.splitThread(accountId, text)),
+  /** Publishes a saved draft to all its accounts now; one outcome per account. */
+  publishNow: (postId: string): Promise<TargetOutcome[]> => unwrap(() => composeCommands.publishNow(postId)),
+  /** Publishes again to the accounts that failed; returns their new outcomes. */
+  retryFailed: (postId: string): Promise<TargetOutcome[]> => unwrap(() => composeCommands.retryFailed(postId)),
+  /** Opens a page in the system browser (never in the webview). Never rejects. */
+  openExternal: (url: string): Promise<void> => openExternal(url),
 };
 
 export type Api = typeof api;

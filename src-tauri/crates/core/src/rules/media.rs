@@ -342,7 +342,7 @@ fn capitalized(word: &str) -> String {
 /// of MiB (Mastodon, X), else decimal (Bluesky's 2,000,000), so both sides of a comparison
 /// use the same unit.
 fn size(bytes: u64, limit: u64) -> String {
-    let unit = if limit > 0 && limit % MIB == 0 {
+    let unit = if limit > 0 && limit.is_multiple_of(MIB) {
         MIB
     } else {
         1_000_000
@@ -352,7 +352,7 @@ fn size(bytes: u64, limit: u64) -> String {
         let kb = if unit == MIB { 1024 } else { 1000 };
         return format!("{} KB", group_thousands(bytes.div_ceil(kb)));
     }
-    if tenths % 10 == 0 {
+    if tenths.is_multiple_of(10) {
         format!("{} MB", group_thousands(tenths / 10))
     } else {
         format!("{}.{} MB", group_thousands(tenths / 10), tenths % 10)
@@ -421,14 +421,15 @@ pub fn check_media(
             format!("{name} does not take images and a video in one post"),
         ));
     }
-    if rules.gif_alone && items.len() > 1 {
-        if let Some(i) = kinds.iter().position(|k| *k == Kind::Gif) {
-            problems.push(blocking(
-                MediaProblemCode::MixedMedia,
-                Some(i),
-                format!("A GIF must be the only attachment on {name}"),
-            ));
-        }
+    if rules.gif_alone
+        && items.len() > 1
+        && let Some(i) = kinds.iter().position(|k| *k == Kind::Gif)
+    {
+        problems.push(blocking(
+            MediaProblemCode::MixedMedia,
+            Some(i),
+            format!("A GIF must be the only attachment on {name}"),
+        ));
     }
 
     for (i, (item, &kind)) in items.iter().zip(&kinds).enumerate() {

@@ -490,13 +490,13 @@ mod tests {
             "(yes)",
         ];
         const SEPARATORS: [&str; 8] = [" ", " ", " ", ". ", "! ", "? ", "\n", "\n\n"];
-        let words = 1 + rng.below(400);
+        let words = 1 + rng.below(300);
         let mut text = String::new();
         for _ in 0..words {
             match rng.below(40) {
                 0 => text.push_str(&"a".repeat(1 + rng.below(700))),
                 1 => text.push_str(&"語".repeat(1 + rng.below(400))),
-                2 => text.push_str(&FAMILY.repeat(1 + rng.below(150))),
+                2 => text.push_str(&FAMILY.repeat(1 + rng.below(130))),
                 3 => text.push_str(&format!(
                     "https://example.com/{}",
                     "p".repeat(rng.below(400))
@@ -519,24 +519,16 @@ mod tests {
             (NetworkKind::Threads, Limits::default()),
             (NetworkKind::Pinterest, Limits::default()),
         ];
-        let mut times = vec![std::time::Duration::ZERO; 12];
-        let mut total_len = 0;
-        for round in 0..60 {
+        for round in 0..50 {
             let text = random_text(&mut rng);
-            total_len += text.len();
-            for (ni, (network, limits)) in networks.iter().enumerate() {
-                let t = std::time::Instant::now();
+            for (network, limits) in &networks {
                 let parts = split_thread(*network, &text, limits);
-                times[ni] += t.elapsed();
-                let t = std::time::Instant::now();
                 assert!(!parts.is_empty(), "round {round}");
                 assert_valid(*network, &text, &parts, limits);
                 if fits(*network, text.trim(), limits) {
                     assert_eq!(parts.len(), 1);
                 }
-                times[6 + ni] += t.elapsed();
             }
         }
-        eprintln!("TIMES {times:?} len {total_len}");
     }
 }

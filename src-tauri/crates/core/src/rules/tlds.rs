@@ -154,13 +154,19 @@ fn may_follow_tld(c: Option<char>) -> bool {
 /// by `[0-9a-zA-Z@+-]`, or `xn--[-0-9a-z]+`. Returns the length in chars.
 pub(crate) fn match_tld(s: &[char]) -> Option<(usize, TldKind)> {
     let t = tlds();
+    // A TLD is letters (and marks): it ends before punctuation or space.
+    let run = s
+        .iter()
+        .take(t.max_chars)
+        .take_while(|c| !(c.is_ascii_punctuation() || c.is_whitespace()))
+        .count();
     let mut candidate = String::new();
-    for len in (1..=t.max_chars.min(s.len())).rev() {
-        candidate.clear();
-        candidate.extend(s[..len].iter().flat_map(|c| c.to_lowercase()));
+    for len in (1..=run).rev() {
         if !may_follow_tld(s.get(len).copied()) {
             continue;
         }
+        candidate.clear();
+        candidate.extend(s[..len].iter().flat_map(|c| c.to_lowercase()));
         if t.generic.contains(candidate.as_str()) {
             return Some((len, TldKind::Generic));
         }

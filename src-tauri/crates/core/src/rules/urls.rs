@@ -238,6 +238,15 @@ impl Flavor {
 
     /// Length in chars of the scheme plus "://" at the start of `s`, if any.
     fn scheme(self, s: &[char]) -> Option<usize> {
+        // Cheap first: every scheme starts with one of these letters.
+        let first = s.first()?.to_ascii_lowercase();
+        let possible = match self {
+            Flavor::X => first == 'h',
+            Flavor::Mastodon => matches!(first, 'h' | 'd' | 'i' | 's' | 'g'),
+        };
+        if !possible {
+            return None;
+        }
         let starts = |word: &str| -> Option<usize> {
             let n = word.len();
             let matches = s.len() >= n + 3
