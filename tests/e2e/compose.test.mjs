@@ -68,8 +68,19 @@ test("compose with emoji, a link, a hashtag and an image with alt text, publish 
     if ((await chip.getAttribute("aria-pressed")) !== "true") await chip.click();
   }
   const link = `${fakes.bluesky}_page/article`;
-  const text = `Frische Brötchen 🥐 ab 6 Uhr! ${link} #Bäckerei`;
-  await (await find(driver, "compose-text")).sendKeys(text);
+  const emoji = "🥐👩‍👩‍👧";
+  const text = `Frische Brötchen ${emoji} ab 6 Uhr! ${link} #Bäckerei`;
+  const area = await find(driver, "compose-text");
+  await area.sendKeys("Frische Brötchen ");
+  // WebKitWebDriver cannot type characters outside the BMP; insert the emoji the way an input
+  // method does (an input event at the caret), then type on.
+  await driver.executeScript(
+    "const el = arguments[0]; el.focus(); el.setRangeText(arguments[1], el.selectionStart, el.selectionEnd, 'end'); el.dispatchEvent(new InputEvent('input', { bubbles: true, inputType: 'insertText', data: arguments[1] }));",
+    area,
+    emoji,
+  );
+  await area.sendKeys(` ab 6 Uhr! ${link} #Bäckerei`);
+  await driver.wait(async () => (await area.getAttribute("value")) === text, 5_000, "the text was not typed as expected");
   const image = jpegWithExif(data);
   await (await find(driver, "compose-file")).sendKeys(image.path);
   const alt = await find(driver, "media-alt", 20_000);
