@@ -481,7 +481,12 @@ async fn account(core: &Core, cmd: AccountCmd) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn check(to: Vec<String>, mastodon_max: Option<u32>, spoiler: Option<String>, text: String) -> anyhow::Result<()> {
+fn check(
+    to: Vec<String>,
+    mastodon_max: Option<u32>,
+    spoiler: Option<String>,
+    text: String,
+) -> anyhow::Result<()> {
     use postwerk_core::networks::NetworkKind;
     use postwerk_core::rules::{Limits, check_text, split_thread};
     let mut limits = Limits::default();
@@ -493,7 +498,11 @@ fn check(to: Vec<String>, mastodon_max: Option<u32>, spoiler: Option<String>, te
     for name in to {
         let name = name.trim().to_ascii_lowercase();
         let network: NetworkKind = serde_json::from_value(serde_json::Value::String(name.clone()))
-            .map_err(|_| anyhow::anyhow!("unknown network \"{name}\" (mastodon, bluesky, x, linkedin, threads, ...)"))?;
+            .map_err(|_| {
+                anyhow::anyhow!(
+                    "unknown network \"{name}\" (mastodon, bluesky, x, linkedin, threads, ...)"
+                )
+            })?;
         let verdict = check_text(network, &text, &spoiler, &limits);
         let parts = split_thread(network, &text, &limits);
         out.push(serde_json::json!({

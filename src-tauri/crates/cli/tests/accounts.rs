@@ -238,16 +238,48 @@ async fn mastodon_add_prints_the_sign_in_page_and_waits_for_the_browser() {
 #[ignore = "needs the OS keychain: runs through scripts/test"]
 async fn post_publishes_now_and_prints_each_outcome() {
     let bsky = FakeBluesky::start().await;
-    bsky.add_account("ada.test", "ada@example.com", "app-pass-1234", "Ada Lovelace");
+    bsky.add_account(
+        "ada.test",
+        "ada@example.com",
+        "app-pass-1234",
+        "Ada Lovelace",
+    );
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path();
-    ok(&run(data, &bsky, &["workspace", "add", "Acme", "--tz", "Europe/Berlin"], ""));
-    ok(&run(data, &bsky, &["account", "add", "bluesky", "--identifier", "ada.test", "--password-stdin"], "app-pass-1234\n"));
+    ok(&run(
+        data,
+        &bsky,
+        &["workspace", "add", "Acme", "--tz", "Europe/Berlin"],
+        "",
+    ));
+    ok(&run(
+        data,
+        &bsky,
+        &[
+            "account",
+            "add",
+            "bluesky",
+            "--identifier",
+            "ada.test",
+            "--password-stdin",
+        ],
+        "app-pass-1234\n",
+    ));
     let id = accounts(data, &bsky)[0]["id"].as_str().unwrap().to_string();
-    let out = ok(&run(data, &bsky, &["post", "--account", &id, "--json", "Hallo #Welt"], ""));
+    let out = ok(&run(
+        data,
+        &bsky,
+        &["post", "--account", &id, "--json", "Hallo #Welt"],
+        "",
+    ));
     let outcomes: Vec<serde_json::Value> = serde_json::from_str(&out).unwrap();
     assert_eq!(outcomes[0]["state"], "published");
-    assert!(outcomes[0]["url"].as_str().unwrap().starts_with("https://bsky.app/profile/ada.test/post/"));
+    assert!(
+        outcomes[0]["url"]
+            .as_str()
+            .unwrap()
+            .starts_with("https://bsky.app/profile/ada.test/post/")
+    );
     assert_eq!(bsky.records().len(), 1);
     assert_eq!(bsky.records()[0].value["text"], "Hallo #Welt");
 
@@ -256,6 +288,9 @@ async fn post_publishes_now_and_prints_each_outcome() {
     let refused = run(data, &bsky, &["post", "--account", &id, long.trim()], "");
     assert!(!refused.status.success());
     let printed = String::from_utf8_lossy(&refused.stdout);
-    assert!(printed.contains("failed") && printed.contains("Bluesky"), "{printed}");
+    assert!(
+        printed.contains("failed") && printed.contains("Bluesky"),
+        "{printed}"
+    );
     assert_eq!(bsky.records().len(), 1);
 }

@@ -185,10 +185,21 @@ fn walk(dir: &Path) -> Vec<String> {
 #[test]
 fn check_prints_length_limit_ok_and_the_thread_split_per_network() {
     let dir = tempfile::tempdir().unwrap();
-    let text = format!("{} https://example.com/{}", "Brot ".repeat(60).trim(), "x".repeat(60));
+    let text = format!(
+        "{} https://example.com/{}",
+        "Brot ".repeat(60).trim(),
+        "x".repeat(60)
+    );
     let out = ok(&postwerk(
         dir.path(),
-        &["check", "--to", "mastodon,bluesky,x", "--mastodon-max", "320", &text],
+        &[
+            "check",
+            "--to",
+            "mastodon,bluesky,x",
+            "--mastodon-max",
+            "320",
+            &text,
+        ],
     ));
     let v: Vec<serde_json::Value> = serde_json::from_str(&out).unwrap();
     let by = |n: &str| v.iter().find(|e| e["network"] == n).unwrap().clone();
@@ -205,7 +216,10 @@ fn check_prints_length_limit_ok_and_the_thread_split_per_network() {
     let thread: Vec<String> = serde_json::from_value(bsky["thread"].clone()).unwrap();
     assert!(thread.len() >= 2);
     assert!(thread.iter().all(|p| p.chars().count() <= 300));
-    assert_eq!(thread.join(" ").split_whitespace().collect::<Vec<_>>(), text.split_whitespace().collect::<Vec<_>>());
+    assert_eq!(
+        thread.join(" ").split_whitespace().collect::<Vec<_>>(),
+        text.split_whitespace().collect::<Vec<_>>()
+    );
     // No data folder is needed to check a text.
     assert!(!dir.path().join("postwerk.db").exists());
     let err = failed(&postwerk(dir.path(), &["check", "--to", "myspace", "hi"]));

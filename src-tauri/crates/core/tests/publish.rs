@@ -402,7 +402,12 @@ async fn refusals_are_specific_and_only_failed_targets_are_retried() {
 async fn mastodon_media_still_processing_is_polled_until_ready() {
     let env = env().await;
     env.mastodon.set_media_processing(2);
-    let image = env.core.media().import("bread.png", png(64, 64)).await.unwrap();
+    let image = env
+        .core
+        .media()
+        .import("bread.png", png(64, 64))
+        .await
+        .unwrap();
     let post = env
         .draft(
             "Mit Bild",
@@ -435,7 +440,12 @@ async fn too_many_images_for_bluesky_is_refused_before_sending() {
     let env = env().await;
     let mut media = Vec::new();
     for i in 0..5 {
-        let img = env.core.media().import(&format!("{i}.png"), png(20 + i, 20)).await.unwrap();
+        let img = env
+            .core
+            .media()
+            .import(&format!("{i}.png"), png(20 + i, 20))
+            .await
+            .unwrap();
         media.push(DraftMediaInput {
             media_id: img.id,
             alt: format!("Bild {i}"),
@@ -443,12 +453,28 @@ async fn too_many_images_for_bluesky_is_refused_before_sending() {
     }
     let post = env.draft("Fünf Bilder", media, env.both()).await;
     let outcomes = env.core.publisher().publish_now(&post).await.unwrap();
-    let bsky = outcomes.iter().find(|o| o.account_id == env.bsky_account).unwrap();
-    let masto = outcomes.iter().find(|o| o.account_id == env.masto_account).unwrap();
+    let bsky = outcomes
+        .iter()
+        .find(|o| o.account_id == env.bsky_account)
+        .unwrap();
+    let masto = outcomes
+        .iter()
+        .find(|o| o.account_id == env.masto_account)
+        .unwrap();
     assert_eq!(bsky.state, TargetState::Failed);
     assert_eq!(bsky.error_code, Some(ErrorCode::InvalidInput));
-    assert!(bsky.error.as_deref().unwrap().contains("5 images attached, Bluesky takes 4"), "{bsky:?}");
+    assert!(
+        bsky.error
+            .as_deref()
+            .unwrap()
+            .contains("5 images attached, Bluesky takes 4"),
+        "{bsky:?}"
+    );
     assert!(env.bsky.blobs().is_empty(), "nothing was uploaded");
-    assert_eq!(masto.state, TargetState::Failed, "Mastodon takes 4 too: {masto:?}");
+    assert_eq!(
+        masto.state,
+        TargetState::Failed,
+        "Mastodon takes 4 too: {masto:?}"
+    );
     assert!(env.mastodon.media().is_empty());
 }
