@@ -478,3 +478,57 @@ async fn too_many_images_for_bluesky_is_refused_before_sending() {
     );
     assert!(env.mastodon.media().is_empty());
 }
+
+#[tokio::test]
+async fn an_interrupted_thread_resumes_without_repeating_a_part() {
+    let env = env().await;
+    let parts = vec![
+        "Eins.".to_string(),
+        "Zwei.".to_string(),
+        "Drei.".to_string(),
+    ];
+    let targets = [&env.masto_account, &env.bsky_account]
+        .into_iter()
+        .map(|id| DraftTarget {
+            account_id: id.clone(),
+            text_override: None,
+            thread_parts: Some(parts.clone()),
+        })
+        .collect();
+    let post = env.draft("Eins. Zwei. Drei.", vec![], targets).await;
+    // The first part goes through on both networks, but its answer is lost.
+    env.mastodon.drop_after_next("/api/v1/statuses");
+    env.bsky
+        .drop_after_next("/xrpc/com.atproto.repo.createRecord");
+    let first = env.core.publisher().publish_now(&post).await.unwrap();
+    assert!(
+        first.iter().all(|o| o.state == TargetState::Failed),
+        "{first:?}"
+    );
+    assert_eq!(env.mastodon.statuses().len(), 1);
+    assert_eq!(env.bsky.records().len(), 1);
+
+    let again = env.core.publisher().retry(&post).await.unwrap();
+    assert!(
+        again.iter().all(|o| o.state == TargetState::Published),
+        "{again:?}"
+    );
+    let statuses = env.mastodon.statuses();
+    assert_eq!(
+        statuses.iter().map(|s| s.text.as_str()).collect::<Vec<_>>(),
+        ["Eins.", "Zwei.", "Drei."]
+    );
+    assert_eq!(
+        statuses[1].in_reply_to_id.as_deref(),
+        Some(statuses[0].id.as_str())
+    );
+    let records = env.bsky.records();
+    assert_eq!(
+        records
+            .iter()
+            .map(|r| r.value["text"].as_str().unwrap())
+            .collect::<Vec<_>>(),
+        ["Eins.", "Zwei.", "Drei."]
+    );
+    assert_eq!(records[1].value["reply"]["parent"]["uri"], records[0].uri);
+}
