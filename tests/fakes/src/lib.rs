@@ -13,6 +13,7 @@
 //! starts both for the WebDriver tests and exposes every control under `/_fake/`.
 
 mod bluesky;
+pub mod browser;
 mod common;
 mod faults;
 mod mastodon;
@@ -20,6 +21,7 @@ mod media;
 
 pub use bluesky::page::{ARTICLE_DESCRIPTION, ARTICLE_TITLE, OG_IMAGE_JPEG};
 pub use bluesky::{FakeBluesky, ReceivedBlob, ReceivedRecord};
+pub use browser::play_mastodon_sign_in;
 pub use common::Recorded;
 pub use mastodon::{
     ACCOUNT_ID, DISPLAY_NAME, FakeMastodon, KNOWN_SCOPES, OOB_REDIRECT_URI, ReceivedMedia,

@@ -182,40 +182,7 @@ async fn mastodon_add_prints_the_sign_in_page_and_waits_for_the_browser() {
     assert!(url.contains("/oauth/authorize?"), "{url}");
 
     // Play the browser: consent page, approve, redirect to the CLI's loopback listener.
-    postwerk_core::networks::HttpClient::new().unwrap(); // installs the TLS crypto provider
-    let client = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap();
-    let html = client.get(&url).send().await.unwrap().text().await.unwrap();
-    let mut form: Vec<(String, String)> = html
-        .lines()
-        .filter_map(|l| {
-            let rest = l.trim().strip_prefix("<input type=\"hidden\" name=\"")?;
-            let (name, rest) = rest.split_once('"')?;
-            let value = rest.split_once("value=\"")?.1.rsplit_once('"')?.0;
-            Some((name.to_string(), value.replace("&amp;", "&")))
-        })
-        .collect();
-    form.push(("decision".into(), "approve".into()));
-    let action = url::Url::parse(&url)
-        .unwrap()
-        .join("/oauth/authorize")
-        .unwrap();
-    let answer = client.post(action).form(&form).send().await.unwrap();
-    let location = answer.headers()["location"].to_str().unwrap().to_string();
-    assert!(
-        location.starts_with(&format!("http://127.0.0.1:{port}/callback?")),
-        "{location}"
-    );
-    let page = client
-        .get(location)
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = postwerk_fakes::play_mastodon_sign_in(&url, "approve").await;
     assert!(page.contains("You can close this tab"));
 
     let out = tokio::task::spawn_blocking(move || child.wait_with_output())

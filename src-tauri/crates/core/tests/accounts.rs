@@ -374,55 +374,8 @@ async fn a_dead_refresh_token_marks_the_account_and_reconnect_keeps_it() {
     assert_eq!(back.health, Health::Ok);
 }
 
-/// Plays the user's browser: opens the authorize page, submits the consent form, follows the
-/// redirect to Postwerk's loopback listener and returns that page.
 async fn play_browser(authorize_url: &str, decision: &str) -> String {
-    let client = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap();
-    let page = client.get(authorize_url).send().await.unwrap();
-    assert_eq!(page.status(), 200, "the authorize page");
-    let html = page.text().await.unwrap();
-    let mut form: Vec<(String, String)> = Vec::new();
-    for line in html.lines() {
-        let line = line.trim();
-        if let Some(rest) = line.strip_prefix("<input type=\"hidden\" name=\"") {
-            let (name, rest) = rest.split_once('"').unwrap();
-            let value = rest
-                .split_once("value=\"")
-                .unwrap()
-                .1
-                .rsplit_once('"')
-                .unwrap()
-                .0;
-            let value = value
-                .replace("&quot;", "\"")
-                .replace("&#39;", "'")
-                .replace("&lt;", "<")
-                .replace("&gt;", ">")
-                .replace("&amp;", "&");
-            form.push((name.to_string(), value));
-        }
-    }
-    assert!(form.iter().any(|(k, _)| k == "code_challenge"), "{html}");
-    form.push(("decision".into(), decision.into()));
-    let action = Url::parse(authorize_url)
-        .unwrap()
-        .join("/oauth/authorize")
-        .unwrap();
-    let answer = client.post(action).form(&form).send().await.unwrap();
-    assert_eq!(answer.status(), 302);
-    let location = answer.headers()["location"].to_str().unwrap().to_string();
-    assert!(location.starts_with("http://127.0.0.1:"), "{location}");
-    client
-        .get(location)
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap()
+    postwerk_fakes::play_mastodon_sign_in(authorize_url, decision).await
 }
 
 fn start_input(env: &Env, mastodon: &FakeMastodon) -> StartMastodon {

@@ -11,7 +11,6 @@ use postwerk_core::secrets::MemoryStore;
 use postwerk_core::{AppPaths, Core, ErrorCode, NewWorkspace, Secret, SecretStore, Secrets};
 use postwerk_fakes::{FakeBluesky, FakeMastodon};
 use postwerk_networks::bluesky::Directory;
-use url::Url;
 
 struct Env {
     _dir: tempfile::TempDir,
@@ -32,35 +31,7 @@ fn free_port() -> u16 {
 }
 
 async fn play_browser(authorize_url: &str) {
-    let client = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap();
-    let html = client
-        .get(authorize_url)
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let mut form: Vec<(String, String)> = html
-        .lines()
-        .filter_map(|l| {
-            let rest = l.trim().strip_prefix("<input type=\"hidden\" name=\"")?;
-            let (name, rest) = rest.split_once('"')?;
-            let value = rest.split_once("value=\"")?.1.rsplit_once('"')?.0;
-            Some((name.to_string(), value.replace("&amp;", "&")))
-        })
-        .collect();
-    form.push(("decision".into(), "approve".into()));
-    let action = Url::parse(authorize_url)
-        .unwrap()
-        .join("/oauth/authorize")
-        .unwrap();
-    let answer = client.post(action).form(&form).send().await.unwrap();
-    let location = answer.headers()["location"].to_str().unwrap().to_string();
-    client.get(location).send().await.unwrap();
+    postwerk_fakes::play_mastodon_sign_in(authorize_url, "approve").await;
 }
 
 async fn env() -> Env {
@@ -258,7 +229,7 @@ async fn a_link_without_images_gets_a_card_with_its_thumb() {
     let page = format!("{}_page/article", env.bsky.url());
     let post = env
         .draft(
-            &format!("Neu im Blog: {page}"),
+            &format!("Neu im Blog, mit Dank an @bob.test und @ghost.example.com: {page}"),
             vec![],
             vec![DraftTarget {
                 account_id: env.bsky_account.clone(),
@@ -275,6 +246,24 @@ async fn a_link_without_images_gets_a_card_with_its_thumb() {
     assert_eq!(external["uri"], page);
     assert!(!external["title"].as_str().unwrap().is_empty());
     assert_eq!(external["thumb"]["ref"]["$link"], env.bsky.blobs()[0].cid);
+    // The mention of a known handle became a facet with its DID; the unknown one stays text.
+    let text = record["text"].as_str().unwrap();
+    let mentions: Vec<&serde_json::Value> = record["facets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["features"][0]["$type"] == "app.bsky.richtext.facet#mention")
+        .collect();
+    assert_eq!(mentions.len(), 1);
+    let start = text.find("@bob.test").unwrap();
+    assert_eq!(mentions[0]["index"]["byteStart"], start);
+    assert_eq!(mentions[0]["index"]["byteEnd"], start + "@bob.test".len());
+    assert!(
+        mentions[0]["features"][0]["did"]
+            .as_str()
+            .unwrap()
+            .starts_with("did:plc:")
+    );
 }
 
 #[tokio::test]
