@@ -64,6 +64,8 @@ export async function launch(dataDir, env = {}) {
     closed = true;
     try {
       await driver.quit();
+      // Let the driver finish closing the window before the driver itself is stopped.
+      await waitUntilGone(dataDir, 8_000);
     } finally {
       driverProcess.kill();
       await new Promise((r) => (driverProcess.exitCode !== null ? r() : driverProcess.once("exit", r)));
@@ -111,8 +113,8 @@ async function waitUntilGone(dataDir, ms) {
  * folder is not handed to a leftover instance.
  */
 async function waitForAppExit(dataDir) {
-  if (await waitUntilGone(dataDir, 8_000)) return;
-  console.error(`note: the app on ${dataDir} was still running 8 s after the session ended; sending SIGTERM`);
+  if (await waitUntilGone(dataDir, 4_000)) return;
+  console.error(`note: the app on ${dataDir} was still running 12 s after the session ended; sending SIGTERM`);
   for (const pid of appPids(dataDir)) process.kill(pid, "SIGTERM");
   if (await waitUntilGone(dataDir, 10_000)) return;
   for (const pid of appPids(dataDir)) process.kill(pid, "SIGKILL");

@@ -203,6 +203,7 @@ struct Flow {
     info: InstanceInfo,
     authorization: Authorization,
     loopback: Loopback,
+    started: std::time::Instant,
 }
 
 #[derive(Clone)]
@@ -784,6 +785,13 @@ impl Accounts {
             e => Error::Network(e),
         })?;
         let app = self.mastodon_app(&client).await?;
+        // Sign-ins that were started but never finished (the window closed mid-way) give
+        // their loopback port back once they are past the timeout.
+        let timeout = self.net.oauth_timeout;
+        self.flows
+            .lock()
+            .expect("flows")
+            .retain(|_, f| f.started.elapsed() < timeout);
         let loopback = Loopback::bind(&self.net.oauth_ports).await?;
         let redirect_uri = loopback.redirect_uri();
         if !app.redirect_uris.contains(&redirect_uri) {
@@ -813,6 +821,7 @@ impl Accounts {
                 info,
                 authorization,
                 loopback,
+                started: std::time::Instant::now(),
             },
         );
         Ok(pending)
