@@ -11,6 +11,7 @@ pub mod paths;
 pub mod posts;
 pub mod publish;
 pub mod rules;
+pub mod schedule;
 pub mod secrets;
 pub mod settings;
 pub mod store;
