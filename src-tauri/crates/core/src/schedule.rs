@@ -30,13 +30,13 @@ pub enum ScheduleTimeError {
     Skipped {
         local: String,
         zone: String,
-        choices: [TimeChoice; 2],
+        choices: Box<[TimeChoice; 2]>,
     },
     #[error("{local} happens twice in {zone}: the clocks repeat that hour (daylight saving time ends). Choose {} (the first) or {} (the second)", choices[0].local, choices[1].local)]
     Repeated {
         local: String,
         zone: String,
-        choices: [TimeChoice; 2],
+        choices: Box<[TimeChoice; 2]>,
     },
 }
 
@@ -67,7 +67,7 @@ pub fn resolve(zone: Tz, local: NaiveDateTime) -> Result<DateTime<Utc>, Schedule
         LocalResult::Ambiguous(first, second) => Err(ScheduleTimeError::Repeated {
             local: local.format("%Y-%m-%d %H:%M").to_string(),
             zone: zone.name().to_string(),
-            choices: [choice(first), choice(second)],
+            choices: Box::new([choice(first), choice(second)]),
         }),
         LocalResult::None => {
             // The last valid minute before the gap, and the first after it.
@@ -88,7 +88,7 @@ pub fn resolve(zone: Tz, local: NaiveDateTime) -> Result<DateTime<Utc>, Schedule
             Err(ScheduleTimeError::Skipped {
                 local: local.format("%Y-%m-%d %H:%M").to_string(),
                 zone: zone.name().to_string(),
-                choices: [choice(earlier), choice(later)],
+                choices: Box::new([choice(earlier), choice(later)]),
             })
         }
     }
