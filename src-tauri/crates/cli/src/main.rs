@@ -58,10 +58,23 @@ enum Command {
         /// Content warning (Mastodon).
         #[arg(long)]
         spoiler: Option<String>,
+        /// Publish at this wall-clock time in the workspace's time zone ("YYYY-MM-DD HH:MM")
+        /// instead of now; `postwerk daemon` or the app sends it.
+        #[arg(long, value_name = "WHEN")]
+        at: Option<String>,
         #[arg(long)]
         json: bool,
         /// The post's text.
         text: String,
+    },
+    /// Scheduled posts.
+    #[command(subcommand)]
+    Queue(QueueCmd),
+    /// Run the scheduler without a window: publishes due posts until stopped (Ctrl+C).
+    Daemon {
+        /// Publish what is due now, settle what a crash left open, and exit.
+        #[arg(long)]
+        once: bool,
     },
     /// Show the data folder, log folder and whether the OS keychain works.
     Doctor {
@@ -105,6 +118,17 @@ enum WorkspaceCmd {
         /// Do not ask; needed when standard input is not a terminal.
         #[arg(long)]
         yes: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum QueueCmd {
+    /// List scheduled posts, soonest first.
+    List {
+        #[arg(long, short)]
+        workspace: Option<String>,
+        #[arg(long)]
+        json: bool,
     },
 }
 
@@ -211,9 +235,12 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             images,
             alts,
             spoiler,
+            at,
             json,
             text,
-        } => post(&core, accounts, images, alts, spoiler, text, json).await,
+        } => post(&core, accounts, images, alts, spoiler, at, text, json).await,
+        Command::Queue(QueueCmd::List { workspace, json }) => queue(&core, workspace, json).await,
+        Command::Daemon { once } => daemon(&core, once).await,
         Command::Doctor { json } => doctor(&core, json).await,
     };
     core.close().await;
@@ -522,12 +549,14 @@ fn check(
     Ok(())
 }
 
+#[allow(clippy::too_many_arguments)]
 async fn post(
     core: &Core,
     account_ids: Vec<String>,
     images: Vec<PathBuf>,
     alts: Vec<String>,
     spoiler: Option<String>,
+    at: Option<String>,
     text: String,
     json: bool,
 ) -> anyhow::Result<()> {
@@ -582,6 +611,33 @@ async fn post(
                 .collect(),
         })
         .await?;
+    if let Some(at) = at {
+        let outcomes = core
+            .publisher()
+            .schedule(&draft.id, &at, chrono::Utc::now())
+            .await;
+        let outcomes = match outcomes {
+            Ok(o) => o,
+            Err(e) => {
+                // Nothing is scheduled: do not leave a stray draft behind.
+                let _ = core.posts().discard_draft(&draft.id).await;
+                return Err(e.into());
+            }
+        };
+        if json {
+            println!("{}", serde_json::to_string_pretty(&outcomes)?);
+        } else {
+            for o in &outcomes {
+                println!(
+                    "{} ({}): scheduled for {at}",
+                    o.handle,
+                    o.network.display_name()
+                );
+            }
+            println!("Posts go out while the app or `postwerk daemon` runs.");
+        }
+        return Ok(());
+    }
     let outcomes = core.publisher().publish_now(&draft.id).await?;
     if json {
         println!("{}", serde_json::to_string_pretty(&outcomes)?);
@@ -606,6 +662,62 @@ async fn post(
         anyhow::bail!("not every account published; retry with the app (Retry failed)");
     }
     Ok(())
+}
+
+async fn queue(core: &Core, workspace: Option<String>, json: bool) -> anyhow::Result<()> {
+    let ws = match workspace {
+        Some(w) => Some(core.workspaces().find(&w).await?.id),
+        None => None,
+    };
+    let items = core.publisher().queue(ws.as_deref()).await?;
+    if json {
+        println!("{}", serde_json::to_string_pretty(&items)?);
+        return Ok(());
+    }
+    if items.is_empty() {
+        println!("Nothing is scheduled.");
+    }
+    for i in &items {
+        println!(
+            "{} {}  {:<28} {:<10} {}",
+            i.scheduled_local.as_deref().unwrap_or("?"),
+            i.scheduled_zone.as_deref().unwrap_or(""),
+            i.handle,
+            format!("{:?}", i.state).to_lowercase(),
+            i.text.lines().next().unwrap_or("")
+        );
+    }
+    Ok(())
+}
+
+async fn daemon(core: &Core, once: bool) -> anyhow::Result<()> {
+    let _lock = postwerk_core::paths::DataLock::acquire(core.paths(), "postwerk daemon")?;
+    let lease = std::time::Duration::from_secs(300);
+    let settled = core.publisher().recover(chrono::Utc::now()).await?;
+    if settled > 0 {
+        eprintln!("settled {settled} posts a crash had left unconfirmed");
+    }
+    if once {
+        let n = core.publisher().run_due(chrono::Utc::now(), lease).await?;
+        eprintln!("published {n} due posts");
+        return Ok(());
+    }
+    eprintln!(
+        "postwerk daemon: publishing scheduled posts of {} (Ctrl+C to stop)",
+        core.paths().data_dir().display()
+    );
+    loop {
+        if let Err(e) = core.publisher().run_due(chrono::Utc::now(), lease).await {
+            tracing::error!(error = %e, "scheduler tick failed");
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(std::time::Duration::from_secs(1)) => {}
+            _ = tokio::signal::ctrl_c() => {
+                eprintln!("stopping");
+                return Ok(());
+            }
+        }
+    }
 }
 
 async fn doctor(core: &Core, json: bool) -> anyhow::Result<()> {

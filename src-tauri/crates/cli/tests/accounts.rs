@@ -261,3 +261,89 @@ async fn post_publishes_now_and_prints_each_outcome() {
     );
     assert_eq!(bsky.records().len(), 1);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+#[ignore = "needs the OS keychain: runs through scripts/test"]
+async fn post_at_queues_and_only_one_daemon_owns_the_data_folder() {
+    let bsky = FakeBluesky::start().await;
+    bsky.add_account(
+        "ada.test",
+        "ada@example.com",
+        "app-pass-1234",
+        "Ada Lovelace",
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path();
+    ok(&run(
+        data,
+        &bsky,
+        &["workspace", "add", "Acme", "--tz", "America/New_York"],
+        "",
+    ));
+    ok(&run(
+        data,
+        &bsky,
+        &[
+            "account",
+            "add",
+            "bluesky",
+            "--identifier",
+            "ada.test",
+            "--password-stdin",
+        ],
+        "app-pass-1234\n",
+    ));
+    let id = accounts(data, &bsky)[0]["id"].as_str().unwrap().to_string();
+
+    let when = (chrono::Utc::now() + chrono::Duration::hours(2))
+        .with_timezone(&chrono_tz::America::New_York)
+        .format("%Y-%m-%d %H:%M")
+        .to_string();
+    let out = ok(&run(
+        data,
+        &bsky,
+        &["post", "--account", &id, "--at", &when, "Später"],
+        "",
+    ));
+    assert!(out.contains(&format!("scheduled for {when}")), "{out}");
+    let skipped = run(
+        data,
+        &bsky,
+        &["post", "--account", &id, "--at", "2030-03-10 02:30", "Nie"],
+        "",
+    );
+    assert!(!skipped.status.success());
+    assert!(
+        String::from_utf8_lossy(&skipped.stderr).contains("does not exist in America/New_York")
+    );
+    let queue: Vec<serde_json::Value> =
+        serde_json::from_str(&ok(&run(data, &bsky, &["queue", "list", "--json"], ""))).unwrap();
+    assert_eq!(queue.len(), 1, "the refused post left nothing behind");
+    assert_eq!(queue[0]["state"], "scheduled");
+    assert_eq!(queue[0]["scheduledLocal"], when);
+    assert_eq!(queue[0]["scheduledZone"], "America/New_York");
+
+    // One daemon runs; a second one is told who owns the folder.
+    let mut first = command(data, &bsky, &["daemon"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(first.stderr.take().unwrap()).lines();
+    let started = tokio::task::spawn_blocking(move || lines.next().unwrap().unwrap())
+        .await
+        .unwrap();
+    assert!(started.contains("publishing scheduled posts"), "{started}");
+    let second = run(data, &bsky, &["daemon", "--once"], "");
+    assert!(!second.status.success());
+    let err = String::from_utf8_lossy(&second.stderr);
+    assert!(
+        err.contains("postwerk daemon (pid") && err.contains("quit it first"),
+        "{err}"
+    );
+    first.kill().unwrap();
+    first.wait().unwrap();
+    ok(&run(data, &bsky, &["daemon", "--once"], ""));
+    assert_eq!(bsky.records().len(), 0, "not due yet");
+}

@@ -77,6 +77,55 @@ impl AppPaths {
     }
 }
 
+/// Ownership of a data folder by one publishing process (the app or `postwerk daemon`), so a
+/// scheduled post is never handled by two schedulers. Released when dropped (or when the
+/// process dies: the OS drops the lock with the file handle).
+#[derive(Debug)]
+pub struct DataLock {
+    _file: std::fs::File,
+}
+
+impl DataLock {
+    /// Takes the lock or says who holds it.
+    pub fn acquire(paths: &AppPaths, owner: &str) -> crate::Result<Self> {
+        use std::io::{Read, Seek, Write};
+        paths.ensure()?;
+        let path = paths.data_dir().join("postwerk.lock");
+        let mut file = std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(&path)
+            .map_err(|e| crate::Error::io(format!("opening {}", path.display()), e))?;
+        match file.try_lock() {
+            Ok(()) => {
+                let _ = file.set_len(0);
+                let _ = file.rewind();
+                let _ = write!(file, "{owner} (pid {})", std::process::id());
+                Ok(Self { _file: file })
+            }
+            Err(std::fs::TryLockError::WouldBlock) => {
+                let mut holder = String::new();
+                let _ = file.read_to_string(&mut holder);
+                let holder = holder.trim();
+                Err(crate::Error::Conflict(format!(
+                    "{} is already running on {} and publishes its posts; quit it first (only one of the app and `postwerk daemon` may own a data folder)",
+                    if holder.is_empty() {
+                        "another Postwerk"
+                    } else {
+                        holder
+                    },
+                    paths.data_dir().display()
+                )))
+            }
+            Err(std::fs::TryLockError::Error(e)) => {
+                Err(crate::Error::io(format!("locking {}", path.display()), e))
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -87,6 +136,20 @@ mod tests {
         assert_eq!(paths.data_dir(), Path::new("/tmp/pw-explicit"));
         assert_eq!(paths.database(), Path::new("/tmp/pw-explicit/postwerk.db"));
         assert_eq!(paths.log_dir(), Path::new("/tmp/pw-explicit/logs"));
+    }
+
+    #[test]
+    fn only_one_owner_at_a_time_and_the_second_is_told_who() {
+        let dir = tempfile::tempdir().unwrap();
+        let paths = AppPaths::at(dir.path());
+        let first = DataLock::acquire(&paths, "postwerk daemon").unwrap();
+        let err = DataLock::acquire(&paths, "the Postwerk app")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("postwerk daemon (pid"), "{err}");
+        assert!(err.contains("quit it first"), "{err}");
+        drop(first);
+        DataLock::acquire(&paths, "the Postwerk app").unwrap();
     }
 
     #[test]

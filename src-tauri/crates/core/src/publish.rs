@@ -87,6 +87,29 @@ pub struct TargetOutcome {
     pub error: Option<String>,
 }
 
+/// A scheduled target, for the queue.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[serde(rename_all = "camelCase")]
+pub struct QueueItem {
+    pub target_id: String,
+    pub post_id: String,
+    pub account_id: String,
+    pub workspace_id: String,
+    pub network: NetworkKind,
+    pub handle: String,
+    pub state: TargetState,
+    /// RFC 3339, UTC.
+    pub scheduled_at: Option<String>,
+    /// The wall-clock time the user picked, and its zone.
+    pub scheduled_local: Option<String>,
+    pub scheduled_zone: Option<String>,
+    pub url: Option<String>,
+    pub error: Option<String>,
+    /// The start of the text.
+    pub text: String,
+}
+
 /// One part of a thread as sent.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 struct PartDone {
@@ -318,6 +341,162 @@ impl Publisher {
         self.outcomes(post_id).await
     }
 
+    /// Schedules a draft for a wall-clock time in its workspace's zone ("YYYY-MM-DD HH:MM").
+    /// A time that does not exist or exists twice (daylight saving) is refused with the
+    /// nearest valid choices; a time in the past is refused.
+    pub async fn schedule(
+        &self,
+        post_id: &str,
+        wall_clock: &str,
+        now: chrono::DateTime<Utc>,
+    ) -> Result<Vec<TargetOutcome>> {
+        let row = sqlx::query(
+            "SELECT p.status, w.time_zone FROM posts p JOIN workspaces w ON w.id = p.workspace_id WHERE p.id = ?",
+        )
+        .bind(post_id)
+        .fetch_optional(self.store.pool())
+        .await?
+        .ok_or_else(|| Error::not_found(format!("post {post_id}")))?;
+        let status: String = row.try_get("status")?;
+        if status != "draft" {
+            return Err(Error::Conflict(
+                "this post was already sent or scheduled".into(),
+            ));
+        }
+        let zone: String = row.try_get("time_zone")?;
+        let at = crate::schedule::resolve_in(&zone, wall_clock)?;
+        if at <= now {
+            return Err(Error::invalid(
+                "time",
+                format!("{} in {zone} is in the past", wall_clock.trim()),
+            ));
+        }
+        let count: i64 = sqlx::query_scalar("SELECT count(*) FROM post_targets WHERE post_id = ?")
+            .bind(post_id)
+            .fetch_one(self.store.pool())
+            .await?;
+        if count == 0 {
+            return Err(Error::invalid(
+                "targets",
+                "pick at least one account to publish to",
+            ));
+        }
+        let local = crate::schedule::parse_wall_clock(wall_clock)
+            .map(|l| l.format("%Y-%m-%d %H:%M").to_string())
+            .unwrap_or_default();
+        let mut tx = self.store.pool().begin().await?;
+        sqlx::query("UPDATE posts SET status = 'submitted', updated_at = ? WHERE id = ?")
+            .bind(now_utc())
+            .bind(post_id)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query(
+            "UPDATE post_targets SET state = 'scheduled', scheduled_at = ?, scheduled_local = ?, scheduled_zone = ?, updated_at = ? WHERE post_id = ?",
+        )
+        .bind(at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true))
+        .bind(&local)
+        .bind(&zone)
+        .bind(now_utc())
+        .bind(post_id)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        tracing::info!(post = %post_id, %at, %zone, "post scheduled");
+        self.outcomes(post_id).await
+    }
+
+    /// Claims every scheduled target that is due at `now` (a lease of `lease` marks it as
+    /// being published by this process) and publishes them concurrently. Returns how many.
+    pub async fn run_due(&self, now: chrono::DateTime<Utc>, lease: Duration) -> Result<usize> {
+        let until = now + chrono::Duration::from_std(lease).unwrap_or(chrono::Duration::minutes(5));
+        let claimed: Vec<(String, String)> = sqlx::query_as(
+            "UPDATE post_targets SET state = 'publishing', lease_until = ?, updated_at = ?              WHERE state = 'scheduled' AND scheduled_at <= ? RETURNING id, post_id",
+        )
+        .bind(until.to_rfc3339_opts(chrono::SecondsFormat::Millis, true))
+        .bind(now_utc())
+        .bind(now.to_rfc3339_opts(chrono::SecondsFormat::Millis, true))
+        .fetch_all(self.store.pool())
+        .await?;
+        self.publish_claimed(&claimed, &["publishing"]).await?;
+        Ok(claimed.len())
+    }
+
+    /// After a crash: targets whose lease ran out were being published when the process died,
+    /// so their outcome is unknown. They become `unconfirmed` and are settled by publishing
+    /// them again, which cannot post twice (idempotency keys, stored record keys, stored part
+    /// progress). Returns how many were settled.
+    pub async fn recover(&self, now: chrono::DateTime<Utc>) -> Result<usize> {
+        let stale: Vec<(String, String)> = sqlx::query_as(
+            "UPDATE post_targets SET state = 'unconfirmed', updated_at = ?              WHERE state = 'publishing' AND (lease_until IS NULL OR lease_until < ?) RETURNING id, post_id",
+        )
+        .bind(now_utc())
+        .bind(now.to_rfc3339_opts(chrono::SecondsFormat::Millis, true))
+        .fetch_all(self.store.pool())
+        .await?;
+        if !stale.is_empty() {
+            tracing::warn!(
+                count = stale.len(),
+                "settling targets left unconfirmed by a crash"
+            );
+        }
+        self.publish_claimed(&stale, &["unconfirmed"]).await?;
+        Ok(stale.len())
+    }
+
+    async fn publish_claimed(&self, claimed: &[(String, String)], states: &[&str]) -> Result<()> {
+        let mut tasks = tokio::task::JoinSet::new();
+        for (target_id, post_id) in claimed {
+            let target = self
+                .load_targets(post_id, states)
+                .await?
+                .into_iter()
+                .find(|t| &t.id == target_id);
+            if let Some(target) = target {
+                let this = self.clone();
+                tasks.spawn(async move { this.publish_target(target).await });
+            }
+        }
+        while let Some(done) = tasks.join_next().await {
+            if let Err(e) = done {
+                tracing::error!(error = %e, "publish task failed");
+            }
+        }
+        Ok(())
+    }
+
+    /// Scheduled and recently handled targets of a workspace (or all), soonest first.
+    pub async fn queue(&self, workspace_id: Option<&str>) -> Result<Vec<QueueItem>> {
+        let rows = sqlx::query(
+            "SELECT t.id, t.post_id, t.account_id, t.state, t.scheduled_at, t.scheduled_local, t.scheduled_zone,              t.remote_url, t.last_error, a.network, a.handle, p.workspace_id, p.text              FROM post_targets t JOIN accounts a ON a.id = t.account_id JOIN posts p ON p.id = t.post_id              WHERE t.scheduled_at IS NOT NULL AND (?1 IS NULL OR p.workspace_id = ?1) ORDER BY t.scheduled_at, t.id",
+        )
+        .bind(workspace_id)
+        .fetch_all(self.store.pool())
+        .await?;
+        rows.into_iter()
+            .map(|r| {
+                let text: String = r.try_get("text")?;
+                Ok(QueueItem {
+                    target_id: r.try_get("id")?,
+                    post_id: r.try_get("post_id")?,
+                    account_id: r.try_get("account_id")?,
+                    workspace_id: r.try_get("workspace_id")?,
+                    network: serde_json::from_value(serde_json::Value::String(
+                        r.try_get("network")?,
+                    ))
+                    .unwrap_or(NetworkKind::Mastodon),
+                    handle: r.try_get("handle")?,
+                    state: TargetState::parse(&r.try_get::<String, _>("state")?),
+                    scheduled_at: r.try_get("scheduled_at")?,
+                    scheduled_local: r.try_get("scheduled_local")?,
+                    scheduled_zone: r.try_get("scheduled_zone")?,
+                    url: r.try_get("remote_url")?,
+                    error: r.try_get("last_error")?,
+                    text: text.chars().take(140).collect(),
+                })
+            })
+            .collect()
+    }
+
     /// The current outcome of every target of a post.
     pub async fn outcomes(&self, post_id: &str) -> Result<Vec<TargetOutcome>> {
         let rows = sqlx::query(
@@ -363,7 +542,7 @@ impl Publisher {
             ),
             None => (None, None),
         };
-        sqlx::query("UPDATE post_targets SET state = ?, last_error_code = ?, last_error = ?, updated_at = ? WHERE id = ?")
+        sqlx::query("UPDATE post_targets SET state = ?, last_error_code = ?, last_error = ?, lease_until = NULL, updated_at = ? WHERE id = ?")
             .bind(state.as_str())
             .bind(code)
             .bind(message)
@@ -415,7 +594,7 @@ impl Publisher {
         let outcome = match result {
             Ok(url) => {
                 let first = target.parts_done.first().cloned().unwrap_or_default();
-                sqlx::query("UPDATE post_targets SET state = 'published', remote_id = ?, remote_url = ?, last_error = NULL, last_error_code = NULL, updated_at = ? WHERE id = ?")
+                sqlx::query("UPDATE post_targets SET state = 'published', remote_id = ?, remote_url = ?, last_error = NULL, last_error_code = NULL, lease_until = NULL, updated_at = ? WHERE id = ?")
                     .bind(first.id.or(first.uri))
                     .bind(url)
                     .bind(now_utc())

@@ -521,3 +521,144 @@ async fn an_interrupted_thread_resumes_without_repeating_a_part() {
     );
     assert_eq!(records[1].value["reply"]["parent"]["uri"], records[0].uri);
 }
+
+fn berlin_wall_clock(t: chrono::DateTime<chrono::Utc>) -> String {
+    t.with_timezone(&chrono_tz::Europe::Berlin)
+        .format("%Y-%m-%d %H:%M")
+        .to_string()
+}
+
+#[tokio::test]
+async fn a_scheduled_post_goes_out_once_when_due_in_the_workspace_zone() {
+    let env = env().await;
+    let post = env.draft("Später, bitte.", vec![], env.both()).await;
+    let now = chrono::Utc::now();
+    let when = now + chrono::Duration::minutes(10);
+    let scheduled = env
+        .core
+        .publisher()
+        .schedule(&post, &berlin_wall_clock(when), now)
+        .await
+        .unwrap();
+    assert!(scheduled.iter().all(|o| o.state == TargetState::Scheduled));
+    let queue = env
+        .core
+        .publisher()
+        .queue(Some(&env.workspace))
+        .await
+        .unwrap();
+    assert_eq!(queue.len(), 2);
+    assert_eq!(queue[0].scheduled_zone.as_deref(), Some("Europe/Berlin"));
+    assert_eq!(
+        queue[0].scheduled_local.as_deref(),
+        Some(berlin_wall_clock(when).as_str())
+    );
+
+    let lease = Duration::from_secs(300);
+    assert_eq!(
+        env.core.publisher().run_due(now, lease).await.unwrap(),
+        0,
+        "not due yet"
+    );
+    assert!(env.mastodon.statuses().is_empty() && env.bsky.records().is_empty());
+    let due = when + chrono::Duration::minutes(1);
+    assert_eq!(env.core.publisher().run_due(due, lease).await.unwrap(), 2);
+    assert_eq!(
+        env.core.publisher().run_due(due, lease).await.unwrap(),
+        0,
+        "claimed once"
+    );
+    let outcomes = env.core.publisher().outcomes(&post).await.unwrap();
+    assert!(
+        outcomes.iter().all(|o| o.state == TargetState::Published),
+        "{outcomes:?}"
+    );
+    assert_eq!(env.mastodon.statuses().len(), 1);
+    assert_eq!(env.bsky.records().len(), 1);
+}
+
+#[tokio::test]
+async fn past_and_daylight_saving_times_are_refused() {
+    let env = env().await;
+    let post = env.draft("Zeitreise", vec![], env.both()).await;
+    let now = chrono::Utc::now();
+    let publisher = env.core.publisher();
+    let err = publisher
+        .schedule(
+            &post,
+            &berlin_wall_clock(now - chrono::Duration::hours(1)),
+            now,
+        )
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("is in the past"), "{err}");
+    let err = publisher
+        .schedule(&post, "2030-03-31 02:30", now)
+        .await
+        .unwrap_err();
+    assert!(
+        err.to_string().contains("does not exist in Europe/Berlin"),
+        "{err}"
+    );
+    assert!(err.to_string().contains("03:00 +02:00"), "{err}");
+    let err = publisher
+        .schedule(&post, "2030-10-27 02:30", now)
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("happens twice"), "{err}");
+    // Nothing changed: still a draft.
+    assert_eq!(
+        env.core
+            .posts()
+            .latest_draft(&env.workspace)
+            .await
+            .unwrap()
+            .unwrap()
+            .id,
+        post
+    );
+}
+
+#[tokio::test]
+async fn after_a_crash_an_expired_lease_is_settled_without_a_second_post() {
+    let env = env().await;
+    let post = env.draft("Absturz", vec![], env.both()).await;
+    let now = chrono::Utc::now();
+    let when = now + chrono::Duration::minutes(6);
+    env.core
+        .publisher()
+        .schedule(&post, &berlin_wall_clock(when), now)
+        .await
+        .unwrap();
+    // The process "dies" after the requests went out: both networks created the post, the
+    // answers were lost, and the targets stay claimed.
+    env.mastodon.drop_after_next("/api/v1/statuses");
+    env.bsky
+        .drop_after_next("/xrpc/com.atproto.repo.createRecord");
+    let due = when + chrono::Duration::minutes(1);
+    env.core
+        .publisher()
+        .run_due(due, Duration::from_secs(300))
+        .await
+        .unwrap();
+    sqlx::query("UPDATE post_targets SET state = 'publishing', lease_until = ? WHERE post_id = ?")
+        .bind((due + chrono::Duration::minutes(5)).to_rfc3339())
+        .bind(&post)
+        .execute(env.core.store().pool())
+        .await
+        .unwrap();
+    assert_eq!(env.mastodon.statuses().len(), 1);
+    assert_eq!(env.bsky.records().len(), 1);
+
+    // Restart inside the lease: nothing is touched. After it: settled, no duplicates.
+    assert_eq!(env.core.publisher().recover(due).await.unwrap(), 0);
+    let later = due + chrono::Duration::minutes(10);
+    assert_eq!(env.core.publisher().recover(later).await.unwrap(), 2);
+    let outcomes = env.core.publisher().outcomes(&post).await.unwrap();
+    assert!(
+        outcomes.iter().all(|o| o.state == TargetState::Published),
+        "{outcomes:?}"
+    );
+    assert_eq!(env.mastodon.statuses().len(), 1);
+    assert_eq!(env.bsky.records().len(), 1);
+}
