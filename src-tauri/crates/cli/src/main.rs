@@ -693,7 +693,7 @@ async fn queue(core: &Core, workspace: Option<String>, json: bool) -> anyhow::Re
 async fn daemon(core: &Core, once: bool) -> anyhow::Result<()> {
     let _lock = postwerk_core::paths::DataLock::acquire(core.paths(), "postwerk daemon")?;
     let lease = std::time::Duration::from_secs(300);
-    let settled = core.publisher().recover(chrono::Utc::now()).await?;
+    let settled = core.publisher().recover_after_crash().await?;
     if settled > 0 {
         eprintln!("settled {settled} posts a crash had left unconfirmed");
     }

@@ -14,6 +14,8 @@ use serde::{Deserialize, Serialize};
 use sqlx::Row;
 use url::Url;
 
+use postwerk_networks::backoff::{Backoff, RandomJitter};
+
 use crate::accounts::{ACCESS_TOKEN, Accounts};
 use crate::compose::Composer;
 use crate::media::{MediaStore, reencode_to_fit};
@@ -145,6 +147,11 @@ struct Target {
     idempotency_key: String,
     parts_done: Vec<PartDone>,
     media_done: serde_json::Map<String, serde_json::Value>,
+    /// Sent by the scheduler (transient failures are retried later, not reported as failed).
+    scheduled: bool,
+    attempts: i64,
+    /// The scheduler's clock when this target was claimed (retries are counted from it).
+    clock: chrono::DateTime<Utc>,
 }
 
 #[derive(Debug, Clone)]
@@ -154,6 +161,7 @@ pub struct Publisher {
     media: MediaStore,
     http: HttpClient,
     composer: Composer,
+    backoff: Backoff,
 }
 
 /// The parts a target sends: the thread when split, else the override, else the master text.
@@ -178,6 +186,22 @@ fn parts_of(master: &str, text_override: Option<String>, thread: Option<String>)
     ]
 }
 
+/// Scheduled posts retry transient failures (5xx, 429, timeouts, resets) this many times.
+pub const MAX_ATTEMPTS: i64 = 8;
+
+/// When a scheduled target should be tried again after `e`, if at all: jittered exponential
+/// backoff that never comes sooner than the network's `Retry-After` or rate-limit reset.
+fn retry_delay(e: &Error, t: &Target, backoff: &Backoff) -> Option<Duration> {
+    let Error::Network(network_error) = e else {
+        return None;
+    };
+    if !t.scheduled || !network_error.is_retryable() || t.attempts + 1 >= MAX_ATTEMPTS {
+        return None;
+    }
+    let attempt = u32::try_from(t.attempts).unwrap_or(0);
+    Some(backoff.delay_after(attempt, network_error, &RandomJitter))
+}
+
 fn outcome_error(e: &Error) -> (ErrorCode, String, TargetState) {
     let state = match e.code() {
         ErrorCode::NeedsReconnect => TargetState::NeedsReconnect,
@@ -200,7 +224,17 @@ impl Publisher {
             media,
             http,
             composer,
+            backoff: Backoff {
+                base: Duration::from_secs(15),
+                max: Duration::from_secs(15 * 60),
+            },
         }
+    }
+
+    /// The retry backoff for scheduled targets (tests shorten it).
+    pub fn with_backoff(mut self, backoff: Backoff) -> Self {
+        self.backoff = backoff;
+        self
     }
 
     /// The network's rules, checked before anything is sent: a post the network would refuse
@@ -248,6 +282,7 @@ impl Publisher {
                 .collect::<Result<_>>()?;
         let rows = sqlx::query(
             "SELECT t.id, t.account_id, t.text_override, t.thread_parts, t.state, t.idempotency_key, t.parts_done, t.media_done, \
+             t.scheduled_at, t.attempts, \
              a.network, a.handle, a.remote_id, a.server_url FROM post_targets t JOIN accounts a ON a.id = t.account_id \
              WHERE t.post_id = ? ORDER BY t.created_at, t.id",
         )
@@ -281,6 +316,9 @@ impl Publisher {
                     .unwrap_or_default(),
                 media_done: serde_json::from_str(&r.try_get::<String, _>("media_done")?)
                     .unwrap_or_default(),
+                scheduled: r.try_get::<Option<String>, _>("scheduled_at")?.is_some(),
+                attempts: r.try_get("attempts")?,
+                clock: Utc::now(),
             });
         }
         Ok(targets)
@@ -410,14 +448,15 @@ impl Publisher {
     pub async fn run_due(&self, now: chrono::DateTime<Utc>, lease: Duration) -> Result<usize> {
         let until = now + chrono::Duration::from_std(lease).unwrap_or(chrono::Duration::minutes(5));
         let claimed: Vec<(String, String)> = sqlx::query_as(
-            "UPDATE post_targets SET state = 'publishing', lease_until = ?, updated_at = ?              WHERE state = 'scheduled' AND scheduled_at <= ? RETURNING id, post_id",
+            "UPDATE post_targets SET state = 'publishing', lease_until = ?, updated_at = ?              WHERE state = 'scheduled' AND scheduled_at <= ?3 AND (next_attempt_at IS NULL OR next_attempt_at <= ?3) \
+             RETURNING id, post_id",
         )
         .bind(until.to_rfc3339_opts(chrono::SecondsFormat::Millis, true))
         .bind(now_utc())
         .bind(now.to_rfc3339_opts(chrono::SecondsFormat::Millis, true))
         .fetch_all(self.store.pool())
         .await?;
-        self.publish_claimed(&claimed, &["publishing"]).await?;
+        self.publish_claimed(&claimed, &["publishing"], now).await?;
         Ok(claimed.len())
     }
 
@@ -439,11 +478,24 @@ impl Publisher {
                 "settling targets left unconfirmed by a crash"
             );
         }
-        self.publish_claimed(&stale, &["unconfirmed"]).await?;
+        self.publish_claimed(&stale, &["unconfirmed"], now.min(Utc::now()))
+            .await?;
         Ok(stale.len())
     }
 
-    async fn publish_claimed(&self, claimed: &[(String, String)], states: &[&str]) -> Result<()> {
+    /// [`Self::recover`] for a process that owns the data folder (it holds the
+    /// [`crate::paths::DataLock`]): no other process can be publishing, so every claimed
+    /// target is left over from a crash, whatever its lease says.
+    pub async fn recover_after_crash(&self) -> Result<usize> {
+        self.recover(chrono::DateTime::<Utc>::MAX_UTC).await
+    }
+
+    async fn publish_claimed(
+        &self,
+        claimed: &[(String, String)],
+        states: &[&str],
+        clock: chrono::DateTime<Utc>,
+    ) -> Result<()> {
         let mut tasks = tokio::task::JoinSet::new();
         for (target_id, post_id) in claimed {
             let target = self
@@ -451,7 +503,8 @@ impl Publisher {
                 .await?
                 .into_iter()
                 .find(|t| &t.id == target_id);
-            if let Some(target) = target {
+            if let Some(mut target) = target {
+                target.clock = clock;
                 let this = self.clone();
                 tasks.spawn(async move { this.publish_target(target).await });
             }
@@ -604,15 +657,44 @@ impl Publisher {
                     .map(|_| ())
                     .map_err(Error::from)
             }
-            Err(e) => {
-                let (code, message, state) = outcome_error(&e);
-                tracing::warn!(target = %id, network = ?target.network, error = %message, "publishing failed");
-                self.set_state(&id, state, Some((code, message))).await
-            }
+            Err(e) => match retry_delay(&e, &target, &self.backoff) {
+                Some(delay) => {
+                    let (code, message, _) = outcome_error(&e);
+                    let next = target.clock + chrono::Duration::from_std(delay).unwrap_or_default();
+                    tracing::info!(target = %id, error = %message, %next, "will retry");
+                    self.set_retry(&id, next, code, message).await
+                }
+                None => {
+                    let (code, message, state) = outcome_error(&e);
+                    tracing::warn!(target = %id, network = ?target.network, error = %message, "publishing failed");
+                    self.set_state(&id, state, Some((code, message))).await
+                }
+            },
         };
         if let Err(e) = outcome {
             tracing::error!(error = %e, "cannot record the outcome");
         }
+    }
+
+    async fn set_retry(
+        &self,
+        target: &str,
+        next: chrono::DateTime<Utc>,
+        code: ErrorCode,
+        message: String,
+    ) -> Result<()> {
+        sqlx::query(
+            "UPDATE post_targets SET state = 'scheduled', next_attempt_at = ?, last_error_code = ?, last_error = ?, \
+             lease_until = NULL, updated_at = ? WHERE id = ?",
+        )
+        .bind(next.to_rfc3339_opts(chrono::SecondsFormat::Millis, true))
+        .bind(serde_json::to_value(code).ok().and_then(|v| v.as_str().map(str::to_string)))
+        .bind(message)
+        .bind(now_utc())
+        .bind(target)
+        .execute(self.store.pool())
+        .await?;
+        Ok(())
     }
 
     async fn media_bytes(&self, media_id: &str) -> Result<(Vec<u8>, String)> {

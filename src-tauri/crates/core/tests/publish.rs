@@ -662,3 +662,64 @@ async fn after_a_crash_an_expired_lease_is_settled_without_a_second_post() {
     assert_eq!(env.mastodon.statuses().len(), 1);
     assert_eq!(env.bsky.records().len(), 1);
 }
+
+#[tokio::test]
+async fn transient_failures_of_a_scheduled_post_retry_after_what_the_network_asked() {
+    let env = env().await;
+    let post = env.draft("Geduld", vec![], env.both()).await;
+    let now = chrono::Utc::now();
+    let when = now + chrono::Duration::minutes(6);
+    env.core
+        .publisher()
+        .schedule(&post, &berlin_wall_clock(when), now)
+        .await
+        .unwrap();
+    env.mastodon
+        .fail_next_retry_after("/api/v1/statuses", 429, 1, 120);
+    env.bsky
+        .fail_next("/xrpc/com.atproto.repo.createRecord", 502, 1);
+    let due = when + chrono::Duration::minutes(1);
+    let lease = Duration::from_secs(300);
+    assert_eq!(env.core.publisher().run_due(due, lease).await.unwrap(), 2);
+    let outcomes = env.core.publisher().outcomes(&post).await.unwrap();
+    assert!(
+        outcomes.iter().all(|o| o.state == TargetState::Scheduled),
+        "back in the queue: {outcomes:?}"
+    );
+    assert!(
+        outcomes.iter().all(|o| o.error.is_some()),
+        "the reason is kept: {outcomes:?}"
+    );
+    let next: Vec<(String, String)> =
+        sqlx::query_as("SELECT account_id, next_attempt_at FROM post_targets WHERE post_id = ?")
+            .bind(&post)
+            .fetch_all(env.core.store().pool())
+            .await
+            .unwrap();
+    for (account, at) in &next {
+        let at = chrono::DateTime::parse_from_rfc3339(at)
+            .unwrap()
+            .with_timezone(&chrono::Utc);
+        if *account == env.masto_account {
+            assert!(
+                at >= due + chrono::Duration::milliseconds(119_999),
+                "Retry-After honoured: {at}"
+            );
+        } else {
+            // Backoff: between half and all of 15 s for the first retry.
+            assert!(at >= due + chrono::Duration::milliseconds(7_499), "{at}");
+            assert!(at <= due + chrono::Duration::seconds(15), "{at}");
+        }
+    }
+    // Not yet due again; then both go out, once.
+    assert_eq!(env.core.publisher().run_due(due, lease).await.unwrap(), 0);
+    let later = due + chrono::Duration::minutes(5);
+    assert_eq!(env.core.publisher().run_due(later, lease).await.unwrap(), 2);
+    let outcomes = env.core.publisher().outcomes(&post).await.unwrap();
+    assert!(
+        outcomes.iter().all(|o| o.state == TargetState::Published),
+        "{outcomes:?}"
+    );
+    assert_eq!(env.mastodon.statuses().len(), 1);
+    assert_eq!(env.bsky.records().len(), 1);
+}

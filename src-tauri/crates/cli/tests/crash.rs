@@ -1,0 +1,237 @@
+//! The crash test: `postwerk daemon` is killed with SIGKILL at random moments while scheduled
+//! posts fall due, and started again each time. At the end, what the fake networks received is
+//! compared with what was scheduled: nothing lost, nothing twice.
+//!
+//! CI runs 200 posts and 20 kills. The bench command runs more:
+//! `POSTWERK_CRASH_POSTS=1000 POSTWERK_CRASH_KILLS=50 scripts/with-session cargo test --release -p postwerk-cli --test crash -- --ignored --nocapture`
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use postwerk_core::posts::{DraftInput, DraftTarget};
+use postwerk_core::{AppPaths, Core};
+use postwerk_fakes::{FakeBluesky, FakeMastodon};
+
+fn env_num(name: &str, default: usize) -> usize {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+fn postwerk(data: &Path, bsky: &FakeBluesky, args: &[&str]) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_postwerk"));
+    cmd.arg("--data-dir")
+        .arg(data)
+        .args(args)
+        .env_remove("POSTWERK_DATA_DIR")
+        .env("POSTWERK_BLUESKY_ENTRYWAY", bsky.url().as_str())
+        .env("POSTWERK_PLC_DIRECTORY", bsky.url().as_str());
+    cmd
+}
+
+fn run_ok(cmd: &mut Command, stdin: &str) -> String {
+    use std::io::Write;
+    let mut child = cmd
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(stdin.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+fn daemon(data: &Path, bsky: &FakeBluesky) -> Child {
+    postwerk(data, bsky, &["daemon"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+#[ignore = "needs the OS keychain: runs through scripts/test"]
+async fn a_daemon_killed_at_random_moments_loses_nothing_and_posts_nothing_twice() {
+    let posts = env_num("POSTWERK_CRASH_POSTS", 200);
+    let kills = env_num("POSTWERK_CRASH_KILLS", 20);
+    let mastodon = FakeMastodon::start().await;
+    let bsky = FakeBluesky::start().await;
+    bsky.add_account(
+        "crash.test",
+        "crash@example.com",
+        "crash-pass-1234",
+        "Crash",
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path();
+    run_ok(
+        &mut postwerk(data, &bsky, &["workspace", "add", "Crash", "--tz", "UTC"]),
+        "",
+    );
+    run_ok(
+        &mut postwerk(
+            data,
+            &bsky,
+            &[
+                "account",
+                "add",
+                "bluesky",
+                "--identifier",
+                "crash.test",
+                "--password-stdin",
+            ],
+        ),
+        "crash-pass-1234\n",
+    );
+    // Mastodon through the sign-in page, played here.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut add = postwerk(
+        data,
+        &bsky,
+        &[
+            "account",
+            "add",
+            "mastodon",
+            "--instance",
+            mastodon.url().as_str(),
+            "--no-browser",
+        ],
+    )
+    .env("POSTWERK_OAUTH_PORTS", port.to_string())
+    .stdin(Stdio::null())
+    .stdout(Stdio::null())
+    .stderr(Stdio::piped())
+    .spawn()
+    .unwrap();
+    let stderr = add.stderr.take().unwrap();
+    let url = tokio::task::spawn_blocking(move || {
+        use std::io::BufRead;
+        std::io::BufReader::new(stderr)
+            .lines()
+            .map_while(Result::ok)
+            .find_map(|l| l.trim().starts_with("http").then(|| l.trim().to_string()))
+            .unwrap()
+    })
+    .await
+    .unwrap();
+    postwerk_fakes::play_mastodon_sign_in(&url, "approve").await;
+    assert!(
+        tokio::task::spawn_blocking(move || add.wait())
+            .await
+            .unwrap()
+            .unwrap()
+            .success()
+    );
+
+    // Schedule the posts through the core, due over the next ~40 s (second resolution).
+    let core = Core::open(AppPaths::at(data)).await.unwrap();
+    let workspace = core.workspaces().list().await.unwrap()[0].id.clone();
+    let accounts = core.accounts().list(&workspace).await.unwrap();
+    assert_eq!(accounts.len(), 2);
+    let start = chrono::Utc::now() + chrono::Duration::seconds(8);
+    let spread_ms = 40_000 / posts.max(1) as i64;
+    for i in 0..posts {
+        let draft = core
+            .posts()
+            .save_draft(DraftInput {
+                id: None,
+                workspace_id: workspace.clone(),
+                text: format!("crash-test post {i}"),
+                spoiler: String::new(),
+                media: vec![],
+                targets: accounts
+                    .iter()
+                    .map(|a| DraftTarget {
+                        account_id: a.id.clone(),
+                        text_override: None,
+                        thread_parts: None,
+                    })
+                    .collect(),
+            })
+            .await
+            .unwrap();
+        let at = start + chrono::Duration::milliseconds(spread_ms * i as i64);
+        core.publisher()
+            .schedule(
+                &draft.id,
+                &at.format("%Y-%m-%d %H:%M:%S").to_string(),
+                chrono::Utc::now(),
+            )
+            .await
+            .unwrap();
+    }
+
+    // Kill the daemon at random moments while the posts fall due.
+    let began = Instant::now();
+    for _ in 0..kills {
+        let mut child = daemon(data, &bsky);
+        tokio::time::sleep(Duration::from_millis(fastrand::u64(300..2_500))).await;
+        child.kill().unwrap(); // SIGKILL
+        child.wait().unwrap();
+    }
+    // Then let one run until everything is out.
+    let mut child = daemon(data, &bsky);
+    let deadline = Instant::now() + Duration::from_secs(180);
+    loop {
+        let done: i64 =
+            sqlx::query_scalar("SELECT count(*) FROM post_targets WHERE state = 'published'")
+                .fetch_one(core.store().pool())
+                .await
+                .unwrap();
+        if done as usize == posts * 2 || Instant::now() > deadline {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    eprintln!(
+        "crash test: {posts} posts x 2 networks, {kills} kills, {:.1} s",
+        began.elapsed().as_secs_f64()
+    );
+
+    let mut on_mastodon: HashMap<String, usize> = HashMap::new();
+    for s in mastodon.statuses() {
+        *on_mastodon.entry(s.text).or_default() += 1;
+    }
+    let mut on_bluesky: HashMap<String, usize> = HashMap::new();
+    for r in bsky.records() {
+        *on_bluesky
+            .entry(r.value["text"].as_str().unwrap().to_string())
+            .or_default() += 1;
+    }
+    let mut lost = Vec::new();
+    let mut twice = Vec::new();
+    for i in 0..posts {
+        let text = format!("crash-test post {i}");
+        for (network, seen) in [("mastodon", &on_mastodon), ("bluesky", &on_bluesky)] {
+            match seen.get(&text).copied().unwrap_or(0) {
+                0 => lost.push(format!("{network}: {text}")),
+                1 => {}
+                n => twice.push(format!("{network}: {text} x{n}")),
+            }
+        }
+    }
+    assert!(lost.is_empty(), "lost: {lost:?}");
+    assert!(twice.is_empty(), "duplicates: {twice:?}");
+    assert_eq!(on_mastodon.len() + on_bluesky.len(), posts * 2);
+}
