@@ -111,6 +111,12 @@ pub fn run() {
         eprintln!("{}", e.message);
     }
 
+    // The scheduler runs while the app runs, unless `postwerk daemon` owns the data folder.
+    if let Ok(core) = &core {
+        let core = core.clone();
+        runtime.spawn(async move { postwerk_core::scheduler::run(core, "the Postwerk app").await });
+    }
+
     let builder = specta_builder();
     tauri::Builder::default()
         // Must be the first plugin: a second launch on the same data folder focuses the first

@@ -224,7 +224,13 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     }
     let paths = AppPaths::resolve(cli.data_dir)?;
     paths.ensure()?;
-    let _log = postwerk_core::logging::init(&paths.log_dir(), "warn")?;
+    // The daemon keeps a record of what it published; one-shot commands only of problems.
+    let level = if matches!(cli.command, Command::Daemon { .. }) {
+        "info"
+    } else {
+        "warn"
+    };
+    let _log = postwerk_core::logging::init(&paths.log_dir(), level)?;
     let core = Core::open(paths).await?;
     let result = match cli.command {
         Command::Workspace(cmd) => workspace(&core, cmd).await,
@@ -691,31 +697,33 @@ async fn queue(core: &Core, workspace: Option<String>, json: bool) -> anyhow::Re
 }
 
 async fn daemon(core: &Core, once: bool) -> anyhow::Result<()> {
-    let _lock = postwerk_core::paths::DataLock::acquire(core.paths(), "postwerk daemon")?;
-    let lease = std::time::Duration::from_secs(300);
-    let settled = core.publisher().recover_after_crash().await?;
-    if settled > 0 {
-        eprintln!("settled {settled} posts a crash had left unconfirmed");
-    }
     if once {
-        let n = core.publisher().run_due(chrono::Utc::now(), lease).await?;
+        let _lock = postwerk_core::paths::DataLock::acquire(core.paths(), "postwerk daemon")?;
+        let settled = core.publisher().recover_after_crash().await?;
+        if settled > 0 {
+            eprintln!("settled {settled} posts a crash had left unconfirmed");
+        }
+        let n = core
+            .publisher()
+            .run_due(chrono::Utc::now(), postwerk_core::scheduler::LEASE)
+            .await?;
         eprintln!("published {n} due posts");
         return Ok(());
     }
+    // Say clearly when another process owns the folder, before looping.
+    drop(postwerk_core::paths::DataLock::acquire(
+        core.paths(),
+        "postwerk daemon",
+    )?);
     eprintln!(
         "postwerk daemon: publishing scheduled posts of {} (Ctrl+C to stop)",
         core.paths().data_dir().display()
     );
-    loop {
-        if let Err(e) = core.publisher().run_due(chrono::Utc::now(), lease).await {
-            tracing::error!(error = %e, "scheduler tick failed");
-        }
-        tokio::select! {
-            _ = tokio::time::sleep(std::time::Duration::from_secs(1)) => {}
-            _ = tokio::signal::ctrl_c() => {
-                eprintln!("stopping");
-                return Ok(());
-            }
+    tokio::select! {
+        _ = postwerk_core::scheduler::run(core.clone(), "postwerk daemon") => Ok(()),
+        _ = tokio::signal::ctrl_c() => {
+            eprintln!("stopping");
+            Ok(())
         }
     }
 }

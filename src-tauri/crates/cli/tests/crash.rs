@@ -204,8 +204,18 @@ async fn a_daemon_killed_at_random_moments_loses_nothing_and_posts_nothing_twice
     }
     child.kill().unwrap();
     child.wait().unwrap();
+    let settled = std::fs::read_dir(data.join("logs"))
+        .unwrap()
+        .flatten()
+        .map(|f| {
+            std::fs::read_to_string(f.path())
+                .unwrap_or_default()
+                .matches("settling targets left unconfirmed")
+                .count()
+        })
+        .sum::<usize>();
     eprintln!(
-        "crash test: {posts} posts x 2 networks, {kills} kills, {:.1} s",
+        "crash test: {posts} posts x 2 networks, {kills} kills ({settled} restarts found posts in flight), {:.1} s",
         began.elapsed().as_secs_f64()
     );
 
@@ -229,6 +239,28 @@ async fn a_daemon_killed_at_random_moments_loses_nothing_and_posts_nothing_twice
                 1 => {}
                 n => twice.push(format!("{network}: {text} x{n}")),
             }
+        }
+    }
+    if !lost.is_empty() {
+        let states: Vec<(String, String, i64, Option<String>, Option<String>)> = sqlx::query_as(
+            "SELECT p.text, t.state, t.attempts, t.last_error, t.next_attempt_at FROM post_targets t \
+             JOIN posts p ON p.id = t.post_id WHERE t.state != 'published' ORDER BY p.text",
+        )
+        .fetch_all(core.store().pool())
+        .await
+        .unwrap();
+        eprintln!(
+            "not published: {} targets, first: {:?}",
+            states.len(),
+            states.first()
+        );
+        for log in std::fs::read_dir(data.join("logs")).unwrap().flatten() {
+            let text = std::fs::read_to_string(log.path()).unwrap_or_default();
+            let lines: Vec<&str> = text.lines().collect();
+            eprintln!(
+                "log tail:\n{}",
+                lines[lines.len().saturating_sub(40)..].join("\n")
+            );
         }
     }
     assert!(lost.is_empty(), "lost: {lost:?}");

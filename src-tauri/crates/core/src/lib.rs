@@ -12,6 +12,7 @@ pub mod posts;
 pub mod publish;
 pub mod rules;
 pub mod schedule;
+pub mod scheduler;
 pub mod secrets;
 pub mod settings;
 pub mod store;

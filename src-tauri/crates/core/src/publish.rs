@@ -465,11 +465,24 @@ impl Publisher {
     /// them again, which cannot post twice (idempotency keys, stored record keys, stored part
     /// progress). Returns how many were settled.
     pub async fn recover(&self, now: chrono::DateTime<Utc>) -> Result<usize> {
+        self.settle(Some(now)).await
+    }
+
+    /// [`Self::recover`] for a process that owns the data folder (it holds the
+    /// [`crate::paths::DataLock`]): no other process can be publishing, so every claimed
+    /// target is left over from a crash, whatever its lease says.
+    pub async fn recover_after_crash(&self) -> Result<usize> {
+        self.settle(None).await
+    }
+
+    async fn settle(&self, now: Option<chrono::DateTime<Utc>>) -> Result<usize> {
         let stale: Vec<(String, String)> = sqlx::query_as(
-            "UPDATE post_targets SET state = 'unconfirmed', updated_at = ?              WHERE state = 'publishing' AND (lease_until IS NULL OR lease_until < ?) RETURNING id, post_id",
+            "UPDATE post_targets SET state = 'unconfirmed', updated_at = ?1 \
+             WHERE state = 'publishing' AND (?2 IS NULL OR lease_until IS NULL OR lease_until < ?2) \
+             RETURNING id, post_id",
         )
         .bind(now_utc())
-        .bind(now.to_rfc3339_opts(chrono::SecondsFormat::Millis, true))
+        .bind(now.map(|n| n.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)))
         .fetch_all(self.store.pool())
         .await?;
         if !stale.is_empty() {
@@ -478,16 +491,10 @@ impl Publisher {
                 "settling targets left unconfirmed by a crash"
             );
         }
-        self.publish_claimed(&stale, &["unconfirmed"], now.min(Utc::now()))
+        let clock = now.map_or_else(Utc::now, |n| n.min(Utc::now()));
+        self.publish_claimed(&stale, &["unconfirmed"], clock)
             .await?;
         Ok(stale.len())
-    }
-
-    /// [`Self::recover`] for a process that owns the data folder (it holds the
-    /// [`crate::paths::DataLock`]): no other process can be publishing, so every claimed
-    /// target is left over from a crash, whatever its lease says.
-    pub async fn recover_after_crash(&self) -> Result<usize> {
-        self.recover(chrono::DateTime::<Utc>::MAX_UTC).await
     }
 
     async fn publish_claimed(
