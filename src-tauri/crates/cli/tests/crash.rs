@@ -242,7 +242,8 @@ async fn a_daemon_killed_at_random_moments_loses_nothing_and_posts_nothing_twice
         }
     }
     if !lost.is_empty() {
-        let states: Vec<(String, String, i64, Option<String>, Option<String>)> = sqlx::query_as(
+        type Row = (String, String, i64, Option<String>, Option<String>);
+        let states: Vec<Row> = sqlx::query_as(
             "SELECT p.text, t.state, t.attempts, t.last_error, t.next_attempt_at FROM post_targets t \
              JOIN posts p ON p.id = t.post_id WHERE t.state != 'published' ORDER BY p.text",
         )
