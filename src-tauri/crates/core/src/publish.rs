@@ -448,7 +448,8 @@ impl Publisher {
     pub async fn run_due(&self, now: chrono::DateTime<Utc>, lease: Duration) -> Result<usize> {
         let until = now + chrono::Duration::from_std(lease).unwrap_or(chrono::Duration::minutes(5));
         let claimed: Vec<(String, String)> = sqlx::query_as(
-            "UPDATE post_targets SET state = 'publishing', lease_until = ?, updated_at = ?              WHERE state = 'scheduled' AND scheduled_at <= ?3 AND (next_attempt_at IS NULL OR next_attempt_at <= ?3) \
+            "UPDATE post_targets SET state = 'publishing', lease_until = ?1, updated_at = ?2 \
+             WHERE state = 'scheduled' AND scheduled_at <= ?3 AND (next_attempt_at IS NULL OR next_attempt_at <= ?3) \
              RETURNING id, post_id",
         )
         .bind(until.to_rfc3339_opts(chrono::SecondsFormat::Millis, true))
