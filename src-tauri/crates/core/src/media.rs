@@ -78,14 +78,16 @@ fn encode_jpeg(img: &DynamicImage, quality: u8) -> Result<Vec<u8>> {
     Ok(out)
 }
 
-fn thumbnail(bytes: &[u8], mime: &str) -> Option<String> {
+fn thumbnail_jpeg(bytes: &[u8], mime: &str) -> Option<Vec<u8>> {
     let img = decode(bytes, mime).ok()?;
-    let thumb = img.thumbnail(THUMB_EDGE, THUMB_EDGE);
-    let jpeg = encode_jpeg(&thumb, 80).ok()?;
-    Some(format!(
+    encode_jpeg(&img.thumbnail(THUMB_EDGE, THUMB_EDGE), 80).ok()
+}
+
+fn data_url(jpeg: &[u8]) -> String {
+    format!(
         "data:image/jpeg;base64,{}",
         base64::engine::general_purpose::STANDARD.encode(jpeg)
-    ))
+    )
 }
 
 /// An image re-encoded for a network with a byte limit: JPEG, metadata dropped, scaled down
@@ -207,13 +209,7 @@ impl MediaStore {
         .bind(now_utc())
         .execute(self.store.pool())
         .await?;
-        let thumb = {
-            let bytes = bytes.clone();
-            tokio::task::spawn_blocking(move || thumbnail(&bytes, mime))
-                .await
-                .ok()
-                .flatten()
-        };
+        let thumb = self.thumbnail(&id, mime, Some(bytes.clone())).await;
         Ok(MediaInfo {
             id,
             mime: mime.to_string(),
@@ -252,31 +248,33 @@ impl MediaStore {
         })
     }
 
+    /// What the composer shows of a media file, with its thumbnail.
     pub async fn info(&self, id: &str) -> Result<MediaInfo> {
-        let row =
-            sqlx::query("SELECT id, mime, bytes, width, height, file_name FROM media WHERE id = ?")
-                .bind(id)
-                .fetch_optional(self.store.pool())
-                .await?
-                .ok_or_else(|| Error::not_found(format!("media {id}")))?;
-        let mime: String = row.try_get("mime")?;
-        let thumb = {
-            let bytes = self.read_raw(id, &mime)?;
-            let mime = mime.clone();
-            tokio::task::spawn_blocking(move || thumbnail(&bytes, &mime))
-                .await
-                .ok()
-                .flatten()
+        let mut info = self.info_light(id).await?;
+        info.thumbnail = self.thumbnail(id, &info.mime, None).await;
+        Ok(info)
+    }
+
+    /// The thumbnail as a `data:` URL: made once (at import, or on first use) and kept next to
+    /// the file, so a draft saved on every keystroke does not decode its images again.
+    async fn thumbnail(&self, id: &str, mime: &str, bytes: Option<Vec<u8>>) -> Option<String> {
+        let path = self.dir.join(format!("{id}.thumb.jpg"));
+        if let Ok(jpeg) = tokio::fs::read(&path).await {
+            return Some(data_url(&jpeg));
+        }
+        let bytes = match bytes {
+            Some(b) => b,
+            None => self.read_raw(id, mime).ok()?,
         };
-        Ok(MediaInfo {
-            id: row.try_get("id")?,
-            bytes: row.try_get::<i64, _>("bytes")? as u32,
-            width: row.try_get::<Option<i64>, _>("width")?.map(|v| v as u32),
-            height: row.try_get::<Option<i64>, _>("height")?.map(|v| v as u32),
-            file_name: row.try_get("file_name")?,
-            thumbnail: thumb,
-            mime,
-        })
+        let mime = mime.to_string();
+        let jpeg = tokio::task::spawn_blocking(move || thumbnail_jpeg(&bytes, &mime))
+            .await
+            .ok()
+            .flatten()?;
+        if let Err(e) = tokio::fs::write(&path, &jpeg).await {
+            tracing::info!(error = %e, "thumbnail not kept");
+        }
+        Some(data_url(&jpeg))
     }
 
     fn read_raw(&self, id: &str, mime: &str) -> Result<Vec<u8>> {
@@ -374,9 +372,22 @@ mod tests {
         assert_eq!((a.width, a.height), (Some(64), Some(48)));
         assert!(a.thumbnail.unwrap().starts_with("data:image/jpeg;base64,"));
         assert_eq!(
-            std::fs::read_dir(dir.path().join("media")).unwrap().count(),
-            1
+            std::fs::read_dir(dir.path().join("media"))
+                .unwrap()
+                .flatten()
+                .filter(|e| !e.file_name().to_string_lossy().ends_with(".thumb.jpg"))
+                .count(),
+            1,
+            "the file is stored once"
         );
+        // The thumbnail was kept and is reused.
+        assert!(
+            dir.path()
+                .join("media")
+                .join(format!("{}.thumb.jpg", a.id))
+                .exists()
+        );
+        assert_eq!(media.info(&a.id).await.unwrap().thumbnail, b.thumbnail);
         assert_eq!(media.read(&a.id).await.unwrap().0, jpeg);
     }
 }
