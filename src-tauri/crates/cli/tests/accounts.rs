@@ -1,53 +1,13 @@
 //! `postwerk account ...` against the fake networks, with the real OS keychain (run through
 //! `scripts/test`, which provides a private D-Bus with gnome-keyring).
 
-use std::io::{BufRead, BufReader, Write};
-use std::path::Path;
-use std::process::{Command, Output, Stdio};
+use std::io::{BufRead, BufReader};
+use std::process::Stdio;
 
 use postwerk_fakes::{FakeBluesky, FakeMastodon};
 
-fn command(data: &Path, bsky: &FakeBluesky, args: &[&str]) -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_postwerk"));
-    cmd.arg("--data-dir")
-        .arg(data)
-        .args(args)
-        .env_remove("POSTWERK_DATA_DIR")
-        .env("POSTWERK_BLUESKY_ENTRYWAY", bsky.url().as_str())
-        .env("POSTWERK_PLC_DIRECTORY", bsky.url().as_str());
-    cmd
-}
-
-fn run(data: &Path, bsky: &FakeBluesky, args: &[&str], stdin: &str) -> Output {
-    let mut child = command(data, bsky, args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(stdin.as_bytes())
-        .unwrap();
-    child.wait_with_output().unwrap()
-}
-
-fn ok(out: &Output) -> String {
-    assert!(
-        out.status.success(),
-        "exit {:?}\nstdout: {}\nstderr: {}",
-        out.status,
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout.clone()).unwrap()
-}
-
-fn accounts(data: &Path, bsky: &FakeBluesky) -> Vec<serde_json::Value> {
-    serde_json::from_str(&ok(&run(data, bsky, &["account", "list", "--json"], ""))).unwrap()
-}
+mod common;
+use common::{accounts, add_mastodon, command, ok, run};
 
 #[tokio::test(flavor = "multi_thread")]
 #[ignore = "needs the OS keychain: runs through scripts/test"]
@@ -139,56 +99,7 @@ async fn mastodon_add_prints_the_sign_in_page_and_waits_for_the_browser() {
         &["workspace", "add", "Acme", "--tz", "Europe/Berlin"],
         "",
     ));
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-
-    let mut child = command(
-        data,
-        &bsky,
-        &[
-            "account",
-            "add",
-            "mastodon",
-            "--instance",
-            mastodon.url().as_str(),
-            "--no-browser",
-            "--json",
-        ],
-    )
-    .env("POSTWERK_OAUTH_PORTS", port.to_string())
-    .stdin(Stdio::null())
-    .stdout(Stdio::piped())
-    .stderr(Stdio::piped())
-    .spawn()
-    .unwrap();
-    let stderr = child.stderr.take().unwrap();
-    let url = tokio::task::spawn_blocking(move || {
-        let mut lines = BufReader::new(stderr).lines();
-        loop {
-            let line = lines
-                .next()
-                .expect("the CLI printed no sign-in page")
-                .unwrap();
-            if let Some(url) = line.trim().strip_prefix("http") {
-                return format!("http{url}");
-            }
-        }
-    })
-    .await
-    .unwrap();
-    assert!(url.contains("/oauth/authorize?"), "{url}");
-
-    // Play the browser: consent page, approve, redirect to the CLI's loopback listener.
-    let page = postwerk_fakes::play_mastodon_sign_in(&url, "approve").await;
-    assert!(page.contains("You can close this tab"));
-
-    let out = tokio::task::spawn_blocking(move || child.wait_with_output())
-        .await
-        .unwrap()
-        .unwrap();
+    let out = add_mastodon(data, &bsky, &mastodon, &["--json"]).await;
     let account: serde_json::Value = serde_json::from_str(&ok(&out)).unwrap();
     assert_eq!(account["displayName"], "Ada Lovelace");
     assert_eq!(account["network"], "mastodon");

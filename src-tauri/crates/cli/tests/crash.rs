@@ -7,12 +7,14 @@
 
 use std::collections::HashMap;
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
 
 use postwerk_core::posts::{DraftInput, DraftTarget};
 use postwerk_core::{AppPaths, Core};
 use postwerk_fakes::{FakeBluesky, FakeMastodon};
+
+mod common;
 
 fn env_num(name: &str, default: usize) -> usize {
     std::env::var(name)
@@ -21,42 +23,8 @@ fn env_num(name: &str, default: usize) -> usize {
         .unwrap_or(default)
 }
 
-fn postwerk(data: &Path, bsky: &FakeBluesky, args: &[&str]) -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_postwerk"));
-    cmd.arg("--data-dir")
-        .arg(data)
-        .args(args)
-        .env_remove("POSTWERK_DATA_DIR")
-        .env("POSTWERK_BLUESKY_ENTRYWAY", bsky.url().as_str())
-        .env("POSTWERK_PLC_DIRECTORY", bsky.url().as_str());
-    cmd
-}
-
-fn run_ok(cmd: &mut Command, stdin: &str) -> String {
-    use std::io::Write;
-    let mut child = cmd
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(stdin.as_bytes())
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
-}
-
 fn daemon(data: &Path, bsky: &FakeBluesky) -> Child {
-    postwerk(data, bsky, &["daemon"])
+    common::command(data, bsky, &["daemon"])
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::null())
@@ -79,68 +47,27 @@ async fn a_daemon_killed_at_random_moments_loses_nothing_and_posts_nothing_twice
     );
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path();
-    run_ok(
-        &mut postwerk(data, &bsky, &["workspace", "add", "Crash", "--tz", "UTC"]),
+    common::ok(&common::run(
+        data,
+        &bsky,
+        &["workspace", "add", "Crash", "--tz", "UTC"],
         "",
-    );
-    run_ok(
-        &mut postwerk(
-            data,
-            &bsky,
-            &[
-                "account",
-                "add",
-                "bluesky",
-                "--identifier",
-                "crash.test",
-                "--password-stdin",
-            ],
-        ),
-        "crash-pass-1234\n",
-    );
-    // Mastodon through the sign-in page, played here.
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let mut add = postwerk(
+    ));
+    common::ok(&common::run(
         data,
         &bsky,
         &[
             "account",
             "add",
-            "mastodon",
-            "--instance",
-            mastodon.url().as_str(),
-            "--no-browser",
+            "bluesky",
+            "--identifier",
+            "crash.test",
+            "--password-stdin",
         ],
-    )
-    .env("POSTWERK_OAUTH_PORTS", port.to_string())
-    .stdin(Stdio::null())
-    .stdout(Stdio::null())
-    .stderr(Stdio::piped())
-    .spawn()
-    .unwrap();
-    let stderr = add.stderr.take().unwrap();
-    let url = tokio::task::spawn_blocking(move || {
-        use std::io::BufRead;
-        std::io::BufReader::new(stderr)
-            .lines()
-            .map_while(Result::ok)
-            .find_map(|l| l.trim().starts_with("http").then(|| l.trim().to_string()))
-            .unwrap()
-    })
-    .await
-    .unwrap();
-    postwerk_fakes::play_mastodon_sign_in(&url, "approve").await;
-    assert!(
-        tokio::task::spawn_blocking(move || add.wait())
-            .await
-            .unwrap()
-            .unwrap()
-            .success()
-    );
+        "crash-pass-1234\n",
+    ));
+    // Mastodon through the sign-in page, played here.
+    common::ok(&common::add_mastodon(data, &bsky, &mastodon, &[]).await);
 
     // Schedule the posts through the core, due over the next ~40 s (second resolution).
     let core = Core::open(AppPaths::at(data)).await.unwrap();
