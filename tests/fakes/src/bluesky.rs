@@ -453,6 +453,12 @@ impl FakeBluesky {
         lock(&self.shared.state).repo.blobs()
     }
 
+    /// Every request takes `latency` longer (half before it is processed, half after), so a
+    /// client killed at a random moment is often killed mid-request.
+    pub fn set_latency(&self, latency: std::time::Duration) {
+        faults::set_latency(&self.shared.faults, latency);
+    }
+
     /// The next request to `path` (e.g. `/xrpc/com.atproto.repo.createRecord`) is processed as
     /// usual (the record is created) but answered by closing the connection without a response.
     ///

@@ -36,9 +36,16 @@ pub(crate) struct Faults {
     /// path armed twice drops two requests.
     drop_after: Vec<String>,
     fail: HashMap<String, Failure>,
+    /// Added to every request (half before the handler runs, half after), so that a client
+    /// killed at a random moment is often killed with requests in flight.
+    latency: std::time::Duration,
 }
 
 impl Faults {
+    pub(crate) fn set_latency(&mut self, latency: std::time::Duration) {
+        self.latency = latency;
+    }
+
     pub(crate) fn arm_drop(&mut self, path: &str) {
         self.drop_after.push(path.to_owned());
     }
@@ -113,17 +120,20 @@ pub(crate) async fn layer<S: HasFaults>(
     if common::is_control_path(&path) {
         return next.run(req).await;
     }
-    let (failure, drop_after) = {
+    let (failure, drop_after, latency) = {
         let mut faults = lock(shared.faults());
+        let latency = faults.latency;
         match faults.take_failure(&path) {
-            Some(failure) => (Some(failure), false),
-            None => (None, faults.take_drop(&path)),
+            Some(failure) => (Some(failure), false, latency),
+            None => (None, faults.take_drop(&path), latency),
         }
     };
     if let Some(failure) = failure {
         return failure_response(S::FLAVOR, failure);
     }
+    tokio::time::sleep(latency / 2).await;
     let response = next.run(req).await;
+    tokio::time::sleep(latency / 2).await;
     if drop_after {
         // The request was fully processed (the post exists). Unwinding out of the connection's
         // task drops the socket without writing a byte of the response, so the client sees the
@@ -302,6 +312,11 @@ pub(crate) fn arm_drop(faults: &Mutex<Faults>, path: &str) {
         panic!("drop_after_next: {err}");
     }
     lock(faults).arm_drop(path);
+}
+
+/// Sets the latency of every request (library API).
+pub(crate) fn set_latency(faults: &Mutex<Faults>, latency: std::time::Duration) {
+    lock(faults).set_latency(latency);
 }
 
 /// Arms failures from the library API.

@@ -350,6 +350,12 @@ impl FakeMastodon {
         publish::publish_due(&mut lock(&self.shared.state), now)
     }
 
+    /// Every request takes `latency` longer (half before it is processed, half after), so a
+    /// client killed at a random moment is often killed mid-request.
+    pub fn set_latency(&self, latency: std::time::Duration) {
+        faults::set_latency(&self.shared.faults, latency);
+    }
+
     /// The next request to `path` (e.g. `/api/v1/statuses`) is processed as usual (the post is
     /// created) but answered by closing the connection without a response.
     ///
