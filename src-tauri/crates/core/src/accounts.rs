@@ -565,7 +565,7 @@ impl Accounts {
         Ok((access, refresh))
     }
 
-    async fn mark_needs_reconnect(&self, account_id: &str, detail: &str) -> Result<()> {
+    pub(crate) async fn mark_needs_reconnect(&self, account_id: &str, detail: &str) -> Result<()> {
         tracing::warn!(account = %account_id, %detail, "account needs reconnecting");
         sqlx::query(
             "UPDATE accounts SET health = 'needs_reconnect', health_detail = ?, updated_at = ? WHERE id = ?",

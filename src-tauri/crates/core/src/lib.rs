@@ -2,12 +2,14 @@
 //! It never depends on Tauri; the desktop shell and the CLI both call into [`Core`].
 
 pub mod accounts;
+pub mod clock;
 pub mod compose;
 pub mod error;
 pub mod links;
 pub mod logging;
 pub mod media;
 pub mod paths;
+pub mod planner;
 pub mod posts;
 pub mod publish;
 pub mod rules;
@@ -109,6 +111,22 @@ impl Core {
             paths,
             store,
         })
+    }
+
+    /// The same core on another clock (tests run the scheduler on paused tokio time).
+    pub fn with_clock(mut self, clock: clock::SharedClock) -> Self {
+        self.publisher = self.publisher.with_clock(clock);
+        self
+    }
+
+    /// Changes how scheduled posts are handled and tells the scheduler.
+    pub async fn set_scheduling(
+        &self,
+        scheduling: settings::Scheduling,
+    ) -> Result<settings::Scheduling> {
+        let saved = self.settings.set_scheduling(scheduling).await?;
+        self.publisher.changed();
+        Ok(saved)
     }
 
     pub fn paths(&self) -> &AppPaths {

@@ -8,7 +8,7 @@ use std::time::Duration;
 use chrono::Utc;
 use postwerk_networks::bluesky::{self, StrongRef};
 use postwerk_networks::bluesky_richtext;
-use postwerk_networks::mastodon::{Mastodon, NewStatus};
+use postwerk_networks::mastodon::{Mastodon, NewStatus, text_signature};
 use postwerk_networks::{HttpClient, NetworkError, NetworkKind};
 use serde::{Deserialize, Serialize};
 use sqlx::Row;
@@ -16,7 +16,10 @@ use url::Url;
 
 use postwerk_networks::backoff::{Backoff, RandomJitter};
 
+use std::sync::Arc;
+
 use crate::accounts::{ACCESS_TOKEN, Accounts};
+use crate::clock::{SharedClock, SystemClock, parse_stamp, stamp};
 use crate::compose::Composer;
 use crate::media::{MediaStore, reencode_to_fit};
 use crate::posts::{DraftMediaInput, DraftTarget};
@@ -43,10 +46,14 @@ pub enum TargetState {
     NeedsReconnect,
     Unconfirmed,
     HandedOff,
+    /// Due while Postwerk was not running, later than the grace window: waits for the user.
+    Missed,
+    Paused,
+    Cancelled,
 }
 
 impl TargetState {
-    fn as_str(self) -> &'static str {
+    pub fn as_str(self) -> &'static str {
         match self {
             Self::Draft => "draft",
             Self::Scheduled => "scheduled",
@@ -56,10 +63,13 @@ impl TargetState {
             Self::NeedsReconnect => "needs_reconnect",
             Self::Unconfirmed => "unconfirmed",
             Self::HandedOff => "handed_off",
+            Self::Missed => "missed",
+            Self::Paused => "paused",
+            Self::Cancelled => "cancelled",
         }
     }
 
-    fn parse(s: &str) -> Self {
+    pub fn parse(s: &str) -> Self {
         match s {
             "scheduled" => Self::Scheduled,
             "publishing" => Self::Publishing,
@@ -68,6 +78,9 @@ impl TargetState {
             "needs_reconnect" => Self::NeedsReconnect,
             "unconfirmed" => Self::Unconfirmed,
             "handed_off" => Self::HandedOff,
+            "missed" => Self::Missed,
+            "paused" => Self::Paused,
+            "cancelled" => Self::Cancelled,
             _ => Self::Draft,
         }
     }
@@ -89,7 +102,59 @@ pub struct TargetOutcome {
     pub error: Option<String>,
 }
 
-/// A scheduled target, for the queue.
+/// Who a scheduled post depends on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[serde(rename_all = "snake_case")]
+pub enum HeldBy {
+    /// The network's own scheduler holds it: it goes out with the computer off.
+    Network,
+    /// Postwerk (the app or `postwerk daemon`) must be running when it is due.
+    Postwerk,
+    /// Nothing is pending (sent, failed, missed, paused or cancelled).
+    Nobody,
+}
+
+/// What the scheduler tells the app (desktop notifications, the tray).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[serde(rename_all = "camelCase", tag = "kind")]
+pub enum PublishEvent {
+    Published {
+        post_id: String,
+        target_id: String,
+        handle: String,
+        url: Option<String>,
+    },
+    HandedOff {
+        post_id: String,
+        target_id: String,
+        handle: String,
+    },
+    Failed {
+        post_id: String,
+        target_id: String,
+        handle: String,
+        message: String,
+    },
+    NeedsReconnect {
+        post_id: String,
+        target_id: String,
+        handle: String,
+        message: String,
+    },
+    Missed {
+        post_id: String,
+        target_id: String,
+        handle: String,
+        /// The wall-clock time it was due, in its zone.
+        scheduled_local: String,
+    },
+    /// Something in the schedule changed (for the calendar and the tray).
+    Changed,
+}
+
+/// A scheduled target, for the queue and the calendar.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(rename_all = "camelCase")]
@@ -110,6 +175,15 @@ pub struct QueueItem {
     pub error: Option<String>,
     /// The start of the text.
     pub text: String,
+    /// The due time as a wall clock in the workspace's current zone ("YYYY-MM-DD HH:MM").
+    pub local_time: Option<String>,
+    pub held_by: HeldBy,
+    /// The next retry after a transient failure (RFC 3339, UTC).
+    pub next_attempt_at: Option<String>,
+    /// Placed by "Add to queue".
+    pub queued: bool,
+    pub repeat_days: Option<i64>,
+    pub evergreen_gap_days: Option<i64>,
 }
 
 /// One part of a thread as sent.
@@ -152,17 +226,35 @@ struct Target {
     attempts: i64,
     /// The scheduler's clock when this target was claimed (retries are counted from it).
     clock: chrono::DateTime<Utc>,
+    post_id: String,
+    state: String,
+    scheduled_at: Option<chrono::DateTime<Utc>>,
+    /// Give it to the network's own scheduler when there is time.
+    hand_off: bool,
+    hand_off_key: Option<String>,
+    /// The last claim before this one (settling after a crash asks the network about it).
+    claimed_at: Option<chrono::DateTime<Utc>>,
 }
 
 #[derive(Debug, Clone)]
 pub struct Publisher {
-    store: Store,
-    accounts: Accounts,
+    pub(crate) store: Store,
+    pub(crate) accounts: Accounts,
     media: MediaStore,
-    http: HttpClient,
+    pub(crate) http: HttpClient,
     composer: Composer,
     backoff: Backoff,
+    pub(crate) clock: SharedClock,
+    events: tokio::sync::broadcast::Sender<PublishEvent>,
+    /// Wakes the scheduler when the schedule changed.
+    pub(crate) wake: Arc<tokio::sync::Notify>,
 }
+
+/// A post can go to Mastodon's scheduler when it is due at least this far ahead (Mastodon's
+/// minimum is 5 minutes; 30 s more allow for the request and the server's clock).
+pub const HAND_OFF_AHEAD: Duration = Duration::from_secs(5 * 60 + 30);
+/// Mastodon keeps idempotency keys this long (an hour; we stay well inside it).
+const IDEMPOTENCY_WINDOW: Duration = Duration::from_secs(55 * 60);
 
 /// The parts a target sends: the thread when split, else the override, else the master text.
 fn parts_of(master: &str, text_override: Option<String>, thread: Option<String>) -> Vec<String> {
@@ -228,7 +320,36 @@ impl Publisher {
                 base: Duration::from_secs(15),
                 max: Duration::from_secs(15 * 60),
             },
+            clock: Arc::new(SystemClock),
+            events: tokio::sync::broadcast::channel(256).0,
+            wake: Arc::new(tokio::sync::Notify::new()),
         }
+    }
+
+    /// The scheduler's clock (tests inject one on paused tokio time).
+    pub fn with_clock(mut self, clock: SharedClock) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    pub fn clock(&self) -> &SharedClock {
+        &self.clock
+    }
+
+    /// Scheduler events: published, failed, missed, needs reconnecting, schedule changed.
+    pub fn subscribe(&self) -> tokio::sync::broadcast::Receiver<PublishEvent> {
+        self.events.subscribe()
+    }
+
+    pub(crate) fn emit(&self, event: PublishEvent) {
+        // Nobody listening is fine.
+        let _ = self.events.send(event);
+    }
+
+    /// Tells the scheduler to look again (the schedule changed).
+    pub(crate) fn changed(&self) {
+        self.wake.notify_one();
+        self.emit(PublishEvent::Changed);
     }
 
     /// The retry backoff for scheduled targets (tests shorten it).
@@ -282,7 +403,7 @@ impl Publisher {
                 .collect::<Result<_>>()?;
         let rows = sqlx::query(
             "SELECT t.id, t.account_id, t.text_override, t.thread_parts, t.state, t.idempotency_key, t.parts_done, t.media_done, \
-             t.scheduled_at, t.attempts, \
+             t.scheduled_at, t.attempts, t.post_id, t.hand_off, t.hand_off_key, t.claimed_at, \
              a.network, a.handle, a.remote_id, a.server_url FROM post_targets t JOIN accounts a ON a.id = t.account_id \
              WHERE t.post_id = ? ORDER BY t.created_at, t.id",
         )
@@ -318,7 +439,19 @@ impl Publisher {
                     .unwrap_or_default(),
                 scheduled: r.try_get::<Option<String>, _>("scheduled_at")?.is_some(),
                 attempts: r.try_get("attempts")?,
-                clock: Utc::now(),
+                clock: self.clock.now(),
+                post_id: r.try_get("post_id")?,
+                state,
+                scheduled_at: r
+                    .try_get::<Option<String>, _>("scheduled_at")?
+                    .as_deref()
+                    .and_then(parse_stamp),
+                hand_off: r.try_get::<i64, _>("hand_off")? == 1,
+                hand_off_key: r.try_get("hand_off_key")?,
+                claimed_at: r
+                    .try_get::<Option<String>, _>("claimed_at")?
+                    .as_deref()
+                    .and_then(parse_stamp),
             });
         }
         Ok(targets)
@@ -429,9 +562,13 @@ impl Publisher {
             .execute(&mut *tx)
             .await?;
         sqlx::query(
-            "UPDATE post_targets SET state = 'scheduled', scheduled_at = ?, scheduled_local = ?, scheduled_zone = ?, updated_at = ? WHERE post_id = ?",
+            "UPDATE post_targets SET state = 'scheduled', scheduled_at = ?1, scheduled_local = ?2, scheduled_zone = ?3, \
+             due_at = ?1, next_attempt_at = NULL, attempts = 0, updated_at = ?4, \
+             hand_off = (SELECT a.network = 'mastodon' FROM accounts a WHERE a.id = account_id) \
+               AND (thread_parts IS NULL OR json_array_length(thread_parts) <= 1) \
+             WHERE post_id = ?5",
         )
-        .bind(at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true))
+        .bind(stamp(at))
         .bind(&local)
         .bind(&zone)
         .bind(now_utc())
@@ -440,31 +577,156 @@ impl Publisher {
         .await?;
         tx.commit().await?;
         tracing::info!(post = %post_id, %at, %zone, "post scheduled");
+        self.changed();
         self.outcomes(post_id).await
     }
 
-    /// Claims every scheduled target that is due at `now` (a lease of `lease` marks it as
-    /// being published by this process) and publishes them concurrently. Returns how many.
-    pub async fn run_due(&self, now: chrono::DateTime<Utc>, lease: Duration) -> Result<usize> {
-        let until = now + chrono::Duration::from_std(lease).unwrap_or(chrono::Duration::minutes(5));
+    /// One scheduler step at `now`: hold the due posts of accounts that need reconnecting
+    /// (and release them once reconnected), mark what is later than `grace` as missed, and
+    /// claim (with a lease of `lease`) what is due and what can go to the network's own
+    /// scheduler. Returns the claimed targets as (target id, post id).
+    pub async fn claim(
+        &self,
+        now: chrono::DateTime<Utc>,
+        lease: Duration,
+        grace: Duration,
+    ) -> Result<Vec<(String, String)>> {
+        let pool = self.store.pool();
+        let now_s = stamp(now);
+        // Reconnected: held posts go back to the schedule (then the grace rule applies).
+        let released = sqlx::query(
+            "UPDATE post_targets SET state = 'scheduled', last_error = NULL, last_error_code = NULL, updated_at = ?1 \
+             WHERE state = 'needs_reconnect' AND scheduled_at IS NOT NULL \
+             AND account_id IN (SELECT id FROM accounts WHERE health != 'needs_reconnect')",
+        )
+        .bind(now_utc())
+        .execute(pool)
+        .await?
+        .rows_affected();
+        // Needs reconnecting: due posts wait for the user instead of failing one by one.
+        let held: Vec<(String, String, String)> = sqlx::query_as(
+            "UPDATE post_targets SET state = 'needs_reconnect', last_error_code = 'needs_reconnect', \
+             last_error = (SELECT coalesce(a.health_detail, 'the account needs reconnecting') FROM accounts a WHERE a.id = account_id), \
+             updated_at = ?1 \
+             WHERE state = 'scheduled' AND due_at <= ?2 \
+             AND account_id IN (SELECT id FROM accounts WHERE health = 'needs_reconnect') \
+             RETURNING id, post_id, account_id",
+        )
+        .bind(now_utc())
+        .bind(&now_s)
+        .fetch_all(pool)
+        .await?;
+        for (target_id, post_id, account_id) in held {
+            let handle = self.handle_of(&account_id).await;
+            self.emit(PublishEvent::NeedsReconnect {
+                post_id,
+                target_id,
+                handle,
+                message: "the account needs reconnecting".into(),
+            });
+        }
+        // Later than the grace window (the app was not running, or the laptop slept).
+        let cut = now - chrono::Duration::from_std(grace).unwrap_or_default();
+        let missed: Vec<(String, String, String, Option<String>)> = sqlx::query_as(
+            "UPDATE post_targets SET state = 'missed', lease_until = NULL, updated_at = ?1 \
+             WHERE state = 'scheduled' AND due_at <= ?2 AND scheduled_at < ?3 AND next_attempt_at IS NULL \
+             RETURNING id, post_id, account_id, scheduled_local",
+        )
+        .bind(now_utc())
+        .bind(&now_s)
+        .bind(stamp(cut))
+        .fetch_all(pool)
+        .await?;
+        for (target_id, post_id, account_id, local) in &missed {
+            let handle = self.handle_of(account_id).await;
+            tracing::warn!(target = %target_id, due = ?local, "missed: due while Postwerk was not running");
+            self.emit(PublishEvent::Missed {
+                post_id: post_id.clone(),
+                target_id: target_id.clone(),
+                handle,
+                scheduled_local: local.clone().unwrap_or_default(),
+            });
+        }
+        let until =
+            stamp(now + chrono::Duration::from_std(lease).unwrap_or(chrono::Duration::minutes(5)));
+        let ahead = stamp(now + chrono::Duration::from_std(HAND_OFF_AHEAD).unwrap_or_default());
         let claimed: Vec<(String, String)> = sqlx::query_as(
-            "UPDATE post_targets SET state = 'publishing', lease_until = ?1, updated_at = ?2 \
-             WHERE state = 'scheduled' AND scheduled_at <= ?3 AND (next_attempt_at IS NULL OR next_attempt_at <= ?3) \
+            "UPDATE post_targets SET state = 'publishing', lease_until = ?1, claimed_at = ?3, updated_at = ?2 \
+             WHERE state = 'scheduled' \
+             AND ((due_at <= ?3 AND (scheduled_at >= ?4 OR next_attempt_at IS NOT NULL)) \
+                  OR (hand_off = 1 AND scheduled_at > ?5 AND (next_attempt_at IS NULL OR next_attempt_at <= ?3))) \
+             AND account_id NOT IN (SELECT id FROM accounts WHERE health = 'needs_reconnect') \
              RETURNING id, post_id",
         )
-        .bind(until.to_rfc3339_opts(chrono::SecondsFormat::Millis, true))
+        .bind(until)
         .bind(now_utc())
-        .bind(now.to_rfc3339_opts(chrono::SecondsFormat::Millis, true))
-        .fetch_all(self.store.pool())
+        .bind(&now_s)
+        .bind(stamp(cut))
+        .bind(ahead)
+        .fetch_all(pool)
         .await?;
+        if released > 0 || !missed.is_empty() {
+            self.emit(PublishEvent::Changed);
+        }
+        Ok(claimed)
+    }
+
+    async fn handle_of(&self, account_id: &str) -> String {
+        sqlx::query_scalar("SELECT handle FROM accounts WHERE id = ?")
+            .bind(account_id)
+            .fetch_optional(self.store.pool())
+            .await
+            .ok()
+            .flatten()
+            .unwrap_or_default()
+    }
+
+    /// When the scheduler next has something to do (the earliest due time), if anything.
+    pub async fn next_due(&self) -> Result<Option<chrono::DateTime<Utc>>> {
+        let next: Option<String> =
+            sqlx::query_scalar("SELECT min(due_at) FROM post_targets WHERE state = 'scheduled'")
+                .fetch_one(self.store.pool())
+                .await?;
+        Ok(next.as_deref().and_then(parse_stamp))
+    }
+
+    /// Claims what is due at `now` (see [`Self::claim`], with the grace window from the
+    /// settings) and publishes it, waiting for the outcomes. Returns how many were claimed.
+    pub async fn run_due(&self, now: chrono::DateTime<Utc>, lease: Duration) -> Result<usize> {
+        let grace = crate::settings::SettingsStore::new(self.store.clone())
+            .scheduling()
+            .await?
+            .grace();
+        let claimed = self.claim(now, lease, grace).await?;
         self.publish_claimed(&claimed, &["publishing"], now).await?;
         Ok(claimed.len())
     }
 
+    /// Publishes one claimed target (the scheduler spawns one task per claim).
+    pub async fn publish_claim(
+        &self,
+        target_id: &str,
+        post_id: &str,
+        clock: chrono::DateTime<Utc>,
+    ) {
+        match self.load_targets(post_id, &["publishing"]).await {
+            Ok(targets) => {
+                if let Some(mut target) = targets.into_iter().find(|t| t.id == target_id) {
+                    target.clock = clock;
+                    self.publish_target(target).await;
+                }
+            }
+            Err(e) => {
+                tracing::error!(error = %e, target = %target_id, "cannot load a claimed target")
+            }
+        }
+    }
+
     /// After a crash: targets whose lease ran out were being published when the process died,
-    /// so their outcome is unknown. They become `unconfirmed` and are settled by publishing
-    /// them again, which cannot post twice (idempotency keys, stored record keys, stored part
-    /// progress). Returns how many were settled.
+    /// so their outcome is unknown. They become `unconfirmed` and are settled by asking the
+    /// network first (Mastodon: the idempotency key within its hour, else the account's recent
+    /// posts; Bluesky: does the stored record key exist), then sending only what is missing.
+    /// Returns how many were settled.
     pub async fn recover(&self, now: chrono::DateTime<Utc>) -> Result<usize> {
         self.settle(Some(now)).await
     }
@@ -483,7 +745,7 @@ impl Publisher {
              RETURNING id, post_id",
         )
         .bind(now_utc())
-        .bind(now.map(|n| n.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)))
+        .bind(now.map(stamp))
         .fetch_all(self.store.pool())
         .await?;
         if !stale.is_empty() {
@@ -492,7 +754,7 @@ impl Publisher {
                 "settling targets left unconfirmed by a crash"
             );
         }
-        let clock = now.map_or_else(Utc::now, |n| n.min(Utc::now()));
+        let clock = now.unwrap_or_else(|| self.clock.now());
         self.publish_claimed(&stale, &["unconfirmed"], clock)
             .await?;
         Ok(stale.len())
@@ -527,35 +789,11 @@ impl Publisher {
 
     /// Scheduled and recently handled targets of a workspace (or all), soonest first.
     pub async fn queue(&self, workspace_id: Option<&str>) -> Result<Vec<QueueItem>> {
-        let rows = sqlx::query(
-            "SELECT t.id, t.post_id, t.account_id, t.state, t.scheduled_at, t.scheduled_local, t.scheduled_zone,              t.remote_url, t.last_error, a.network, a.handle, p.workspace_id, p.text              FROM post_targets t JOIN accounts a ON a.id = t.account_id JOIN posts p ON p.id = t.post_id              WHERE t.scheduled_at IS NOT NULL AND (?1 IS NULL OR p.workspace_id = ?1) ORDER BY t.scheduled_at, t.id",
-        )
-        .bind(workspace_id)
-        .fetch_all(self.store.pool())
-        .await?;
-        rows.into_iter()
-            .map(|r| {
-                let text: String = r.try_get("text")?;
-                Ok(QueueItem {
-                    target_id: r.try_get("id")?,
-                    post_id: r.try_get("post_id")?,
-                    account_id: r.try_get("account_id")?,
-                    workspace_id: r.try_get("workspace_id")?,
-                    network: serde_json::from_value(serde_json::Value::String(
-                        r.try_get("network")?,
-                    ))
-                    .unwrap_or(NetworkKind::Mastodon),
-                    handle: r.try_get("handle")?,
-                    state: TargetState::parse(&r.try_get::<String, _>("state")?),
-                    scheduled_at: r.try_get("scheduled_at")?,
-                    scheduled_local: r.try_get("scheduled_local")?,
-                    scheduled_zone: r.try_get("scheduled_zone")?,
-                    url: r.try_get("remote_url")?,
-                    error: r.try_get("last_error")?,
-                    text: text.chars().take(140).collect(),
-                })
-            })
-            .collect()
+        self.schedule_items(&crate::planner::ScheduleFilter {
+            workspace_id: workspace_id.map(str::to_string),
+            ..Default::default()
+        })
+        .await
     }
 
     /// The current outcome of every target of a post.
@@ -638,26 +876,51 @@ impl Publisher {
             tracing::error!(error = %e, "cannot mark the target as publishing");
             return;
         }
-        let result = match self.preflight(&target).await {
-            Err(e) => Err(e),
-            Ok(()) => match target.network {
-                NetworkKind::Mastodon => self.publish_mastodon(&mut target).await,
-                NetworkKind::Bluesky => self.publish_bluesky(&mut target).await,
-                other => Err(Error::invalid(
-                    "network",
-                    format!(
-                        "publishing to {} is not available yet",
-                        other.display_name()
-                    ),
-                )),
-            },
-        };
+        let result = self.attempt(&mut target).await;
         let outcome = match result {
-            Ok(url) => {
+            Ok(Sent::Published(url)) => {
                 let first = target.parts_done.first().cloned().unwrap_or_default();
-                sqlx::query("UPDATE post_targets SET state = 'published', remote_id = ?, remote_url = ?, last_error = NULL, last_error_code = NULL, lease_until = NULL, updated_at = ? WHERE id = ?")
+                let done = sqlx::query("UPDATE post_targets SET state = 'published', remote_id = ?, remote_url = ?, last_error = NULL, last_error_code = NULL, lease_until = NULL, updated_at = ? WHERE id = ?")
                     .bind(first.id.or(first.uri))
-                    .bind(url)
+                    .bind(&url)
+                    .bind(now_utc())
+                    .bind(&id)
+                    .execute(self.store.pool())
+                    .await
+                    .map(|_| ())
+                    .map_err(Error::from);
+                self.emit(PublishEvent::Published {
+                    post_id: target.post_id.clone(),
+                    target_id: id.clone(),
+                    handle: target.handle.clone(),
+                    url,
+                });
+                match done {
+                    Ok(()) => self.after_published(&target.post_id).await,
+                    Err(e) => Err(e),
+                }
+            }
+            Ok(Sent::HandedOff(native)) => {
+                tracing::info!(target = %id, scheduled = %native, "held by the Mastodon server's scheduler");
+                let done = sqlx::query("UPDATE post_targets SET state = 'handed_off', native_schedule_id = ?, next_attempt_at = NULL, last_error = NULL, last_error_code = NULL, lease_until = NULL, updated_at = ? WHERE id = ?")
+                    .bind(&native)
+                    .bind(now_utc())
+                    .bind(&id)
+                    .execute(self.store.pool())
+                    .await
+                    .map(|_| ())
+                    .map_err(Error::from);
+                self.emit(PublishEvent::HandedOff {
+                    post_id: target.post_id.clone(),
+                    target_id: id.clone(),
+                    handle: target.handle.clone(),
+                });
+                done
+            }
+            Ok(Sent::KeepLocal(reason)) => {
+                tracing::warn!(target = %id, %reason, "the network did not take the post into its scheduler; Postwerk sends it");
+                sqlx::query("UPDATE post_targets SET state = 'scheduled', hand_off = 0, hand_off_key = NULL, last_error = ?, last_error_code = NULL, lease_until = NULL, updated_at = ? WHERE id = ?")
+                    .bind(reason)
                     .bind(now_utc())
                     .bind(&id)
                     .execute(self.store.pool())
@@ -675,12 +938,230 @@ impl Publisher {
                 None => {
                     let (code, message, state) = outcome_error(&e);
                     tracing::warn!(target = %id, network = ?target.network, error = %message, "publishing failed");
+                    if state == TargetState::NeedsReconnect {
+                        if let Err(e) = self
+                            .accounts
+                            .mark_needs_reconnect(&target.account_id, &message)
+                            .await
+                        {
+                            tracing::error!(error = %e, "cannot mark the account");
+                        }
+                        self.emit(PublishEvent::NeedsReconnect {
+                            post_id: target.post_id.clone(),
+                            target_id: id.clone(),
+                            handle: target.handle.clone(),
+                            message: message.clone(),
+                        });
+                    } else {
+                        self.emit(PublishEvent::Failed {
+                            post_id: target.post_id.clone(),
+                            target_id: id.clone(),
+                            handle: target.handle.clone(),
+                            message: message.clone(),
+                        });
+                    }
                     self.set_state(&id, state, Some((code, message))).await
                 }
             },
         };
         if let Err(e) = outcome {
             tracing::error!(error = %e, "cannot record the outcome");
+        }
+    }
+
+    /// One attempt: settle what a crash left open, check the rules, then hand the post to the
+    /// network's scheduler or send it.
+    async fn attempt(&self, t: &mut Target) -> Result<Sent> {
+        if t.state == "unconfirmed"
+            && let Some(native) = self.ask_network(t).await?
+        {
+            return Ok(Sent::HandedOff(native));
+        }
+        self.preflight(t).await?;
+        let first_confirmed = t.parts_done.first().is_some_and(PartDone::confirmed);
+        let hand_off = t.hand_off
+            && t.network == NetworkKind::Mastodon
+            && t.parts.len() == 1
+            && !first_confirmed
+            && t.scheduled_at.is_some_and(|at| {
+                // A hand-off already started is settled with its own key, however close.
+                t.hand_off_key.is_some()
+                    || at - t.clock
+                        >= chrono::Duration::from_std(HAND_OFF_AHEAD).unwrap_or_default()
+            });
+        if hand_off {
+            return self.hand_off_mastodon(t).await;
+        }
+        match t.network {
+            NetworkKind::Mastodon => self.publish_mastodon(t).await.map(Sent::Published),
+            NetworkKind::Bluesky => self.publish_bluesky(t).await.map(Sent::Published),
+            other => Err(Error::invalid(
+                "network",
+                format!(
+                    "publishing to {} is not available yet",
+                    other.display_name()
+                ),
+            )),
+        }
+    }
+
+    /// A target whose outcome is unknown (the process died while sending it): ask the network
+    /// what it has before anything is sent again. Returns the network's scheduled-status id
+    /// when a hand-off turns out to have happened.
+    async fn ask_network(&self, t: &mut Target) -> Result<Option<String>> {
+        match t.network {
+            NetworkKind::Bluesky => {
+                // A part with a stored record key but no confirmation: does the record exist?
+                for n in 0..t.parts_done.len() {
+                    let part = t.parts_done[n].clone();
+                    let (Some(rkey), false) = (part.rkey.clone(), part.confirmed()) else {
+                        continue;
+                    };
+                    let did = t.remote_id.clone();
+                    let found = self
+                        .accounts
+                        .with_bluesky(&t.account_id, |b, pds, access| {
+                            let did = did.clone();
+                            let rkey = rkey.clone();
+                            async move { b.get_post(&pds, &access, &did, &rkey).await }
+                        })
+                        .await?;
+                    if let Some(r) = found {
+                        tracing::info!(target = %t.id, part = n, "the record exists: it went out before the crash");
+                        t.parts_done[n].url = bluesky::post_web_url(&t.handle, &r.uri);
+                        t.parts_done[n].uri = Some(r.uri);
+                        t.parts_done[n].cid = Some(r.cid);
+                        self.save_progress(t).await?;
+                    }
+                }
+                Ok(None)
+            }
+            NetworkKind::Mastodon => {
+                let within_window = t.claimed_at.is_some_and(|c| {
+                    t.clock - c < chrono::Duration::from_std(IDEMPOTENCY_WINDOW).unwrap_or_default()
+                });
+                if within_window {
+                    // Sending again with the same Idempotency-Key returns what the server
+                    // made the first time (or makes it, if it never arrived).
+                    return Ok(None);
+                }
+                let (client, token) = self.mastodon_client(t).await?;
+                if t.hand_off_key.is_some() {
+                    let text = text_signature(t.parts.first().map_or("", String::as_str));
+                    let held = client
+                        .scheduled_statuses(&token)
+                        .await
+                        .map_err(Error::Network)?;
+                    if let Some(s) = held.iter().find(|s| {
+                        s.params.text.as_deref().map(text_signature).as_deref()
+                            == Some(text.as_str())
+                            && parse_stamp(&s.scheduled_at) == t.scheduled_at
+                    }) {
+                        return Ok(Some(s.id.clone()));
+                    }
+                }
+                let since = t.claimed_at.or(t.scheduled_at).unwrap_or(t.clock)
+                    - chrono::Duration::minutes(1);
+                let recent = client
+                    .recent_statuses(&token, &t.remote_id, 2)
+                    .await
+                    .map_err(Error::Network)?;
+                let mut previous: Option<String> = None;
+                for n in 0..t.parts.len() {
+                    if let Some(done) = t.parts_done.get(n).filter(|p| p.confirmed()) {
+                        previous = done.id.clone();
+                        continue;
+                    }
+                    let want = text_signature(&t.parts[n]);
+                    let found = recent.iter().find(|s| {
+                        s.in_reply_to_id == previous
+                            && parse_stamp(&s.created_at).is_some_and(|c| c >= since)
+                            && s.plain_signature() == want
+                    });
+                    let Some(found) = found else { break };
+                    tracing::info!(target = %t.id, part = n, status = %found.id, "found on the account: it went out before the crash");
+                    while t.parts_done.len() <= n {
+                        t.parts_done.push(PartDone::default());
+                    }
+                    t.parts_done[n].id = Some(found.id.clone());
+                    t.parts_done[n].url = found.url.clone();
+                    previous = Some(found.id.clone());
+                }
+                self.save_progress(t).await?;
+                // A hand-off that is not held and did not go out: start a fresh one.
+                if t.hand_off_key.is_some()
+                    && !t.parts_done.first().is_some_and(PartDone::confirmed)
+                {
+                    t.hand_off_key = None;
+                    self.set_hand_off_key(&t.id, None).await?;
+                }
+                Ok(None)
+            }
+            _ => Ok(None),
+        }
+    }
+
+    async fn set_hand_off_key(&self, target: &str, key: Option<&str>) -> Result<()> {
+        sqlx::query("UPDATE post_targets SET hand_off_key = ?, updated_at = ? WHERE id = ?")
+            .bind(key)
+            .bind(now_utc())
+            .bind(target)
+            .execute(self.store.pool())
+            .await?;
+        Ok(())
+    }
+
+    /// Gives a single post to the Mastodon server's scheduler (`scheduled_at`), media uploaded
+    /// now. The request carries its own Idempotency-Key, chosen and stored first.
+    async fn hand_off_mastodon(&self, t: &mut Target) -> Result<Sent> {
+        let at = t
+            .scheduled_at
+            .ok_or_else(|| Error::Conflict("no time to hand off".into()))?;
+        let (client, token) = self.mastodon_client(t).await?;
+        let media_ids = self.mastodon_media(&client, &token, t).await?;
+        let key = match &t.hand_off_key {
+            Some(k) => k.clone(),
+            None => {
+                let k = format!("{}-h{}", t.idempotency_key, bluesky_richtext::new_tid());
+                self.set_hand_off_key(&t.id, Some(&k)).await?;
+                t.hand_off_key = Some(k.clone());
+                k
+            }
+        };
+        let status = NewStatus {
+            status: t.parts[0].clone(),
+            media_ids,
+            spoiler_text: (!t.spoiler.trim().is_empty()).then(|| t.spoiler.clone()),
+            scheduled_at: Some(stamp(at)),
+            ..NewStatus::default()
+        };
+        match client.post_status(&token, &status, &key).await {
+            Ok(posted) => match posted.scheduled_id {
+                Some(native) => Ok(Sent::HandedOff(native)),
+                None => {
+                    // The server published it at once (a replay after it went out).
+                    while t.parts_done.is_empty() {
+                        t.parts_done.push(PartDone::default());
+                    }
+                    t.parts_done[0].id = Some(posted.id);
+                    t.parts_done[0].url = posted.url.clone();
+                    self.save_progress(t).await?;
+                    Ok(Sent::Published(posted.url))
+                }
+            },
+            Err(NetworkError::InvalidPost { reason }) => {
+                // Too close, or the server's limits (300 pending, 50 a day): Postwerk sends it.
+                self.set_hand_off_key(&t.id, None).await?;
+                t.hand_off_key = None;
+                Ok(Sent::KeepLocal(format!(
+                    "Mastodon did not take the post into its scheduler ({reason}); Postwerk will send it, so keep Postwerk running"
+                )))
+            }
+            Err(NetworkError::AuthExpired { message, .. }) => Err(Error::NeedsReconnect {
+                account: t.account_id.clone(),
+                message,
+            }),
+            Err(e) => Err(Error::Network(e)),
         }
     }
 
@@ -692,24 +1173,22 @@ impl Publisher {
         message: String,
     ) -> Result<()> {
         sqlx::query(
-            "UPDATE post_targets SET state = 'scheduled', next_attempt_at = ?, last_error_code = ?, last_error = ?, \
-             lease_until = NULL, updated_at = ? WHERE id = ?",
+            "UPDATE post_targets SET state = 'scheduled', next_attempt_at = ?1, \
+             due_at = CASE WHEN scheduled_at > ?1 THEN scheduled_at ELSE ?1 END, \
+             last_error_code = ?2, last_error = ?3, lease_until = NULL, updated_at = ?4 WHERE id = ?5",
         )
-        .bind(next.to_rfc3339_opts(chrono::SecondsFormat::Millis, true))
+        .bind(stamp(next))
         .bind(serde_json::to_value(code).ok().and_then(|v| v.as_str().map(str::to_string)))
         .bind(message)
         .bind(now_utc())
         .bind(target)
         .execute(self.store.pool())
         .await?;
+        self.wake.notify_one();
         Ok(())
     }
 
-    async fn media_bytes(&self, media_id: &str) -> Result<(Vec<u8>, String)> {
-        self.media.read(media_id).await
-    }
-
-    async fn publish_mastodon(&self, t: &mut Target) -> Result<Option<String>> {
+    async fn mastodon_client(&self, t: &Target) -> Result<(Mastodon, postwerk_networks::Secret)> {
         let token = self
             .accounts
             .secrets()
@@ -721,17 +1200,16 @@ impl Publisher {
             })?;
         let base = Url::parse(&t.server)
             .map_err(|_| Error::Conflict(format!("bad server URL {}", t.server)))?;
-        let client = Mastodon::new(self.http.clone(), base);
-        let map = |e: NetworkError| match e {
-            NetworkError::AuthExpired { message, .. } => Error::NeedsReconnect {
-                account: t.account_id.clone(),
-                message,
-            },
-            NetworkError::InvalidPost { reason } => Error::Network(NetworkError::InvalidPost {
-                reason: format!("Mastodon refused the post: {reason}"),
-            }),
-            e => Error::Network(e),
-        };
+        Ok((Mastodon::new(self.http.clone(), base), token))
+    }
+
+    /// Uploads the post's media once (remembered per target) and returns the remote ids.
+    async fn mastodon_media(
+        &self,
+        client: &Mastodon,
+        token: &postwerk_networks::Secret,
+        t: &mut Target,
+    ) -> Result<Vec<String>> {
         let mut media_ids = Vec::new();
         for (media_id, alt) in t.media.clone() {
             if let Some(remote) = t.media_done.get(&media_id).and_then(|v| v.as_str()) {
@@ -745,14 +1223,26 @@ impl Publisher {
                 mime.rsplit('/').next().unwrap_or("bin")
             );
             let remote = client
-                .upload_media(&token, bytes, &mime, &name, Some(alt.as_str()))
+                .upload_media(token, bytes, &mime, &name, Some(alt.as_str()))
                 .await
-                .map_err(map)?;
+                .map_err(|e| mastodon_error(e, &t.account_id))?;
             t.media_done
                 .insert(media_id.clone(), serde_json::Value::String(remote.clone()));
             self.save_progress(t).await?;
             media_ids.push(remote);
         }
+        Ok(media_ids)
+    }
+
+    async fn media_bytes(&self, media_id: &str) -> Result<(Vec<u8>, String)> {
+        self.media.read(media_id).await
+    }
+
+    async fn publish_mastodon(&self, t: &mut Target) -> Result<Option<String>> {
+        let (client, token) = self.mastodon_client(t).await?;
+        let media_ids = self.mastodon_media(&client, &token, t).await?;
+        let account = t.account_id.clone();
+        let map = |e: NetworkError| mastodon_error(e, &account);
         let mut previous: Option<String> = None;
         for (n, text) in t.parts.clone().iter().enumerate() {
             if let Some(done) = t.parts_done.get(n).filter(|p| p.confirmed()) {
@@ -960,6 +1450,29 @@ impl Publisher {
             external["thumb"] = blob;
         }
         Some(serde_json::json!({ "$type": "app.bsky.embed.external", "external": external }))
+    }
+}
+
+/// What one attempt achieved.
+enum Sent {
+    /// Sent; the live post's link.
+    Published(Option<String>),
+    /// Held by the network's scheduler under this id.
+    HandedOff(String),
+    /// The network would not hold it: it stays with Postwerk's scheduler (the reason says why).
+    KeepLocal(String),
+}
+
+fn mastodon_error(e: NetworkError, account: &str) -> Error {
+    match e {
+        NetworkError::AuthExpired { message, .. } => Error::NeedsReconnect {
+            account: account.to_string(),
+            message,
+        },
+        NetworkError::InvalidPost { reason } => Error::Network(NetworkError::InvalidPost {
+            reason: format!("Mastodon refused the post: {reason}"),
+        }),
+        e => Error::Network(e),
     }
 }
 

@@ -94,6 +94,20 @@ pub fn resolve(zone: Tz, local: NaiveDateTime) -> Result<DateTime<Utc>, Schedule
     }
 }
 
+/// For times Postwerk picks itself (queue slots, repeats), where there is nobody to ask: a
+/// repeated time takes its first instant, a skipped one the first minute after the gap.
+pub fn resolve_lenient(zone: Tz, local: NaiveDateTime) -> DateTime<Utc> {
+    let mut probe = local;
+    for _ in 0..(24 * 60) {
+        match zone.from_local_datetime(&probe) {
+            LocalResult::Single(t) => return t.with_timezone(&Utc),
+            LocalResult::Ambiguous(first, _) => return first.with_timezone(&Utc),
+            LocalResult::None => probe += Duration::minutes(1),
+        }
+    }
+    Utc.from_utc_datetime(&local)
+}
+
 /// [`parse_wall_clock`] and [`resolve`] for a zone given by name.
 pub fn resolve_in(zone: &str, input: &str) -> crate::Result<DateTime<Utc>> {
     let tz = parse_zone(zone)?;

@@ -1,6 +1,10 @@
 //! The scheduler loop shared by the app and `postwerk daemon`: own the data folder, settle
-//! what a crash left open, then publish what falls due, once a second.
+//! what a crash left open, then publish each post when it falls due. It sleeps until the next
+//! due time (at most a second, so a laptop waking from sleep is noticed at once) and wakes
+//! early when the schedule changes.
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use crate::Core;
@@ -8,6 +12,10 @@ use crate::paths::DataLock;
 
 /// How long a claimed target may stay claimed before another owner may settle it.
 pub const LEASE: Duration = Duration::from_secs(300);
+/// How often posts held by a network are checked once their time has passed.
+pub const RECONCILE_EVERY: Duration = Duration::from_secs(60);
+/// The longest sleep between looks at the clock.
+const MAX_SLEEP: Duration = Duration::from_secs(1);
 
 /// Runs until the process ends. Returns early (after logging why) when another process owns
 /// the data folder: then that one publishes.
@@ -19,16 +27,69 @@ pub async fn run(core: Core, owner: &str) {
             return;
         }
     };
-    match core.publisher().recover_after_crash().await {
+    tracing::info!(%owner, "scheduler running");
+    run_owned(core).await;
+}
+
+/// The loop itself, for a process that owns the data folder (tests call it directly).
+pub async fn run_owned(core: Core) {
+    let publisher = core.publisher().clone();
+    match publisher.recover_after_crash().await {
         Ok(0) => {}
         Ok(n) => tracing::warn!(count = n, "settled posts a crash had left unconfirmed"),
         Err(e) => tracing::error!(error = %e, "cannot settle unconfirmed posts"),
     }
-    tracing::info!(%owner, "scheduler running");
+    let clock = publisher.clock().clone();
+    let mut tasks = tokio::task::JoinSet::new();
+    let reconciling = Arc::new(AtomicBool::new(false));
+    let mut last_reconcile: Option<chrono::DateTime<chrono::Utc>> = None;
     loop {
-        if let Err(e) = core.publisher().run_due(chrono::Utc::now(), LEASE).await {
-            tracing::error!(error = %e, "scheduler tick failed");
+        while let Some(done) = tasks.try_join_next() {
+            if let Err(e) = done {
+                tracing::error!(error = %e, "publish task failed");
+            }
         }
-        tokio::time::sleep(Duration::from_secs(1)).await;
+        let scheduling = core.settings().scheduling().await.unwrap_or_default();
+        let now = clock.now();
+        if !scheduling.paused {
+            match publisher.claim(now, LEASE, scheduling.grace()).await {
+                Ok(claimed) => {
+                    for (target, post) in claimed {
+                        let p = publisher.clone();
+                        tasks.spawn(async move { p.publish_claim(&target, &post, now).await });
+                    }
+                }
+                Err(e) => tracing::error!(error = %e, "scheduler tick failed"),
+            }
+        }
+        let reconcile_due = last_reconcile.is_none_or(|last| {
+            now - last >= chrono::Duration::from_std(RECONCILE_EVERY).unwrap_or_default()
+        });
+        if reconcile_due && !reconciling.swap(true, Ordering::SeqCst) {
+            last_reconcile = Some(now);
+            let p = publisher.clone();
+            let flag = reconciling.clone();
+            tasks.spawn(async move {
+                if let Err(e) = p.reconcile(now).await {
+                    tracing::info!(error = %e, "cannot reconcile held posts yet");
+                }
+                flag.store(false, Ordering::SeqCst);
+            });
+        }
+        let mut sleep = MAX_SLEEP;
+        if !scheduling.paused
+            && let Ok(Some(next)) = publisher.next_due().await
+        {
+            let until = (next - clock.now()).to_std().unwrap_or(Duration::ZERO);
+            sleep = sleep.min(until);
+        }
+        if sleep.is_zero() {
+            tokio::task::yield_now().await;
+            continue;
+        }
+        tokio::select! {
+            () = tokio::time::sleep(sleep) => {}
+            () = publisher.wake.notified() => {}
+        }
     }
 }

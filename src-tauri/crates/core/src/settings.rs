@@ -25,7 +25,41 @@ pub struct Settings {
     pub current_workspace_id: Option<String>,
 }
 
+/// How scheduled posts are handled.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[serde(rename_all = "camelCase")]
+pub struct Scheduling {
+    /// A post due while Postwerk was not running goes out on start when it is at most this
+    /// many minutes late; later ones are held as missed for the user to decide.
+    pub grace_minutes: u32,
+    /// Nothing is sent by Postwerk while paused (posts held by a network still go out).
+    pub paused: bool,
+    /// Start Postwerk (in the tray) when the user logs in.
+    pub start_at_login: bool,
+}
+
+impl Default for Scheduling {
+    fn default() -> Self {
+        Self {
+            grace_minutes: 15,
+            paused: false,
+            start_at_login: false,
+        }
+    }
+}
+
+impl Scheduling {
+    pub fn grace(&self) -> std::time::Duration {
+        std::time::Duration::from_secs(u64::from(self.grace_minutes) * 60)
+    }
+}
+
+/// The longest grace window (a week).
+pub const MAX_GRACE_MINUTES: u32 = 7 * 24 * 60;
+
 const LANGUAGE: &str = "language";
+const SCHEDULING: &str = "scheduling";
 const CURRENT_WORKSPACE: &str = "current_workspace";
 
 #[derive(Debug, Clone)]
@@ -87,6 +121,24 @@ impl SettingsStore {
     pub async fn set_language(&self, language: Language) -> Result<Settings> {
         self.write(LANGUAGE, &language).await?;
         self.get().await
+    }
+
+    pub async fn scheduling(&self) -> Result<Scheduling> {
+        Ok(self.read(SCHEDULING).await?.unwrap_or_default())
+    }
+
+    pub async fn set_scheduling(&self, scheduling: Scheduling) -> Result<Scheduling> {
+        if scheduling.grace_minutes > MAX_GRACE_MINUTES {
+            return Err(crate::Error::invalid(
+                "graceMinutes",
+                format!(
+                    "the grace window can be at most {MAX_GRACE_MINUTES} minutes (a week), not {}",
+                    scheduling.grace_minutes
+                ),
+            ));
+        }
+        self.write(SCHEDULING, &scheduling).await?;
+        Ok(scheduling)
     }
 
     /// Selects the workspace the UI shows. `None` clears the choice.

@@ -6,10 +6,11 @@ use std::time::Duration;
 
 use postwerk_core::accounts::{ConnectBluesky, NetConfig, StartMastodon};
 use postwerk_core::posts::{DraftInput, DraftMediaInput, DraftTarget};
-use postwerk_core::publish::TargetState;
+use postwerk_core::publish::{HeldBy, TargetState};
 use postwerk_core::secrets::MemoryStore;
 use postwerk_core::{AppPaths, Core, ErrorCode, NewWorkspace, Secret, SecretStore, Secrets};
 use postwerk_fakes::{FakeBluesky, FakeMastodon};
+use postwerk_networks::NetworkKind;
 use postwerk_networks::bluesky::Directory;
 
 struct Env {
@@ -555,25 +556,63 @@ async fn a_scheduled_post_goes_out_once_when_due_in_the_workspace_zone() {
     );
 
     let lease = Duration::from_secs(300);
+    // Ten minutes ahead: the Mastodon copy goes to the server's scheduler now; Bluesky waits.
+    assert_eq!(
+        env.core.publisher().run_due(now, lease).await.unwrap(),
+        1,
+        "only the hand-off"
+    );
+    assert!(env.mastodon.statuses().is_empty() && env.bsky.records().is_empty());
+    let held = env.mastodon.scheduled();
+    assert_eq!(held.len(), 1);
+    assert_eq!(
+        chrono::DateTime::parse_from_rfc3339(&held[0].scheduled_at).unwrap(),
+        chrono::DateTime::parse_from_rfc3339(queue[0].scheduled_at.as_deref().unwrap()).unwrap()
+    );
+    let queue = env
+        .core
+        .publisher()
+        .queue(Some(&env.workspace))
+        .await
+        .unwrap();
+    let by_network = |n: NetworkKind| queue.iter().find(|q| q.network == n).unwrap().clone();
+    assert_eq!(
+        by_network(NetworkKind::Mastodon).state,
+        TargetState::HandedOff
+    );
+    assert_eq!(by_network(NetworkKind::Mastodon).held_by, HeldBy::Network);
+    assert_eq!(by_network(NetworkKind::Bluesky).held_by, HeldBy::Postwerk);
     assert_eq!(
         env.core.publisher().run_due(now, lease).await.unwrap(),
         0,
-        "not due yet"
+        "handed off once"
     );
-    assert!(env.mastodon.statuses().is_empty() && env.bsky.records().is_empty());
+
     let due = when + chrono::Duration::minutes(1);
-    assert_eq!(env.core.publisher().run_due(due, lease).await.unwrap(), 2);
+    assert_eq!(env.core.publisher().run_due(due, lease).await.unwrap(), 1);
     assert_eq!(
         env.core.publisher().run_due(due, lease).await.unwrap(),
         0,
         "claimed once"
     );
+    // The server publishes its copy; reconciling finds it and its link.
+    assert_eq!(env.mastodon.publish_due_scheduled(due).len(), 1);
+    assert_eq!(env.core.publisher().reconcile(due).await.unwrap(), 1);
     let outcomes = env.core.publisher().outcomes(&post).await.unwrap();
     assert!(
         outcomes.iter().all(|o| o.state == TargetState::Published),
         "{outcomes:?}"
     );
-    assert_eq!(env.mastodon.statuses().len(), 1);
+    let statuses = env.mastodon.statuses();
+    assert_eq!(statuses.len(), 1);
+    let mastodon = outcomes
+        .iter()
+        .find(|o| o.network == NetworkKind::Mastodon)
+        .unwrap();
+    assert!(
+        mastodon.url.as_deref().unwrap().ends_with(&statuses[0].id),
+        "{mastodon:?}"
+    );
     assert_eq!(env.bsky.records().len(), 1);
 }
 

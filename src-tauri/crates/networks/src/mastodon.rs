@@ -626,3 +626,204 @@ impl Mastodon {
         )
     }
 }
+
+/// A status held by the server's scheduler (`ScheduledStatus`).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct ScheduledStatus {
+    pub id: String,
+    pub scheduled_at: String,
+    #[serde(default)]
+    pub params: ScheduledParams,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+pub struct ScheduledParams {
+    #[serde(default)]
+    pub text: Option<String>,
+}
+
+/// A status as listed on an account (the fields settling needs).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct StatusSummary {
+    pub id: String,
+    #[serde(default)]
+    pub url: Option<String>,
+    pub created_at: String,
+    #[serde(default)]
+    pub in_reply_to_id: Option<String>,
+    /// HTML.
+    #[serde(default)]
+    pub content: String,
+}
+
+impl StatusSummary {
+    /// The letters and digits of the content with the HTML tags removed: enough to recognise a
+    /// status we sent (links, mentions and tags are rendered as HTML by the server).
+    pub fn plain_signature(&self) -> String {
+        let mut out = String::new();
+        let mut in_tag = false;
+        for c in self.content.chars() {
+            match c {
+                '<' => in_tag = true,
+                '>' => in_tag = false,
+                c if !in_tag && c.is_alphanumeric() => out.extend(c.to_lowercase()),
+                _ => {}
+            }
+        }
+        out
+    }
+}
+
+/// The letters and digits of a text, lowercased, with the domain of each mention dropped as
+/// the server renders it (compare with [`StatusSummary::plain_signature`]).
+pub fn text_signature(text: &str) -> String {
+    text.split_whitespace()
+        .map(
+            |word| match word.strip_prefix('@').and_then(|w| w.split_once('@')) {
+                Some((user, _domain)) => user,
+                None => word,
+            },
+        )
+        .flat_map(str::chars)
+        .filter(|c| c.is_alphanumeric())
+        .flat_map(char::to_lowercase)
+        .collect()
+}
+
+impl Mastodon {
+    /// `GET /api/v1/scheduled_statuses/:id`; `None` when the server no longer holds it
+    /// (published, or deleted).
+    pub async fn scheduled_status(
+        &self,
+        token: &Secret,
+        id: &str,
+    ) -> Result<Option<ScheduledStatus>> {
+        let result = self
+            .call(
+                self.http
+                    .reqwest()
+                    .get(self.url(&format!("api/v1/scheduled_statuses/{id}")))
+                    .bearer_auth(token.expose()),
+                Op::Read,
+            )
+            .await;
+        match result {
+            Ok(answer) => Ok(Some(answer.json()?)),
+            Err(NetworkError::NotFound { .. }) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Every pending scheduled status (`GET /api/v1/scheduled_statuses`, following `max_id`
+    /// pages of 40; the server holds at most 300).
+    pub async fn scheduled_statuses(&self, token: &Secret) -> Result<Vec<ScheduledStatus>> {
+        let mut all: Vec<ScheduledStatus> = Vec::new();
+        let mut max_id: Option<String> = None;
+        for _ in 0..10 {
+            let mut request = self
+                .http
+                .reqwest()
+                .get(self.url("api/v1/scheduled_statuses"))
+                .query(&[("limit", "40")])
+                .bearer_auth(token.expose());
+            if let Some(max) = &max_id {
+                request = request.query(&[("max_id", max.as_str())]);
+            }
+            let page: Vec<ScheduledStatus> = self.call(request, Op::Read).await?.json()?;
+            let done = page.len() < 40;
+            max_id = page.last().map(|s| s.id.clone());
+            all.extend(page);
+            if done || max_id.is_none() {
+                break;
+            }
+        }
+        Ok(all)
+    }
+
+    /// `PUT /api/v1/scheduled_statuses/:id` with a new `scheduled_at` (at least 5 min ahead).
+    pub async fn reschedule_status(
+        &self,
+        token: &Secret,
+        id: &str,
+        scheduled_at: &str,
+    ) -> Result<ScheduledStatus> {
+        self.call(
+            self.http
+                .reqwest()
+                .put(self.url(&format!("api/v1/scheduled_statuses/{id}")))
+                .bearer_auth(token.expose())
+                .form(&[("scheduled_at", scheduled_at)]),
+            Op::Publish,
+        )
+        .await?
+        .json()
+    }
+
+    /// `DELETE /api/v1/scheduled_statuses/:id`. Gone already counts as done.
+    pub async fn cancel_scheduled(&self, token: &Secret, id: &str) -> Result<()> {
+        match self
+            .call(
+                self.http
+                    .reqwest()
+                    .delete(self.url(&format!("api/v1/scheduled_statuses/{id}")))
+                    .bearer_auth(token.expose()),
+                Op::Publish,
+            )
+            .await
+        {
+            Ok(_) | Err(NetworkError::NotFound { .. }) => Ok(()),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// The account's most recent statuses, newest first (`GET /api/v1/accounts/:id/statuses`,
+    /// up to `pages` pages of 40).
+    pub async fn recent_statuses(
+        &self,
+        token: &Secret,
+        account_id: &str,
+        pages: usize,
+    ) -> Result<Vec<StatusSummary>> {
+        let mut all: Vec<StatusSummary> = Vec::new();
+        let mut max_id: Option<String> = None;
+        for _ in 0..pages.max(1) {
+            let mut request = self
+                .http
+                .reqwest()
+                .get(self.url(&format!("api/v1/accounts/{account_id}/statuses")))
+                .query(&[("limit", "40")])
+                .bearer_auth(token.expose());
+            if let Some(max) = &max_id {
+                request = request.query(&[("max_id", max.as_str())]);
+            }
+            let page: Vec<StatusSummary> = self.call(request, Op::Read).await?.json()?;
+            let done = page.len() < 40;
+            max_id = page.last().map(|s| s.id.clone());
+            all.extend(page);
+            if done || max_id.is_none() {
+                break;
+            }
+        }
+        Ok(all)
+    }
+}
+
+#[cfg(test)]
+mod signature_tests {
+    use super::*;
+
+    #[test]
+    fn a_rendered_status_is_recognised_by_its_letters() {
+        let status = StatusSummary {
+            id: "1".into(),
+            url: None,
+            created_at: "2026-01-01T00:00:00.000Z".into(),
+            in_reply_to_id: None,
+            content: r#"<p>Fresh bread! <a href="https://x.example/b" class="mention hashtag">#<span>Bread</span></a> <a href="https://x.example/"><span class="invisible">https://</span><span class="">x.example/</span></a></p>"#.into(),
+        };
+        assert_eq!(
+            status.plain_signature(),
+            text_signature("Fresh bread! #bread https://x.example/")
+        );
+    }
+}
