@@ -3,8 +3,11 @@
 use postwerk_core::accounts::{ConnectBluesky, PendingSignIn, Removal, StartMastodon};
 use postwerk_core::compose::{CheckInput, TargetCheck};
 use postwerk_core::media::MediaInfo;
+use postwerk_core::planner::{QueueSlot, Repeat, ScheduleFilter};
 use postwerk_core::posts::{Draft, DraftInput};
-use postwerk_core::publish::TargetOutcome;
+use postwerk_core::publish::{QueueItem, TargetOutcome};
+use postwerk_core::schedule::TimeCheck;
+use postwerk_core::settings::Scheduling;
 use postwerk_core::{
     Account, AppInfo, KeychainStatus, Language, NewWorkspace, Settings, Workspace, WorkspacePatch,
 };
@@ -265,4 +268,150 @@ pub async fn split_thread(
     text: String,
 ) -> IpcResult<Vec<String>> {
     Ok(state.core()?.composer().split(&account_id, &text).await?)
+}
+
+/// How scheduled posts are handled (grace window, paused, start at login).
+#[tauri::command]
+#[specta::specta]
+pub async fn get_scheduling(state: State<'_, AppState>) -> IpcResult<Scheduling> {
+    Ok(state.core()?.settings().scheduling().await?)
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn set_scheduling(
+    state: State<'_, AppState>,
+    scheduling: Scheduling,
+) -> IpcResult<Scheduling> {
+    Ok(state.core()?.set_scheduling(scheduling).await?)
+}
+
+/// Checks a wall-clock time in a workspace's zone as the user picks it (daylight saving gaps
+/// and repeated hours come with the nearest valid choices).
+#[tauri::command]
+#[specta::specta]
+pub async fn check_time(
+    state: State<'_, AppState>,
+    workspace_id: String,
+    wall_clock: String,
+) -> IpcResult<TimeCheck> {
+    Ok(state.core()?.check_time(&workspace_id, &wall_clock).await?)
+}
+
+/// Schedules a draft for a wall-clock time in its workspace's zone.
+#[tauri::command]
+#[specta::specta]
+pub async fn schedule_post(
+    state: State<'_, AppState>,
+    post_id: String,
+    wall_clock: String,
+) -> IpcResult<Vec<TargetOutcome>> {
+    Ok(state.core()?.schedule_post(&post_id, &wall_clock).await?)
+}
+
+/// Puts a draft into each account's next free queue time.
+#[tauri::command]
+#[specta::specta]
+pub async fn add_to_queue(
+    state: State<'_, AppState>,
+    post_id: String,
+) -> IpcResult<Vec<TargetOutcome>> {
+    Ok(state.core()?.add_to_queue(&post_id).await?)
+}
+
+/// Scheduled posts for the calendar and the queue lists.
+#[tauri::command]
+#[specta::specta]
+pub async fn list_schedule(
+    state: State<'_, AppState>,
+    filter: ScheduleFilter,
+) -> IpcResult<Vec<QueueItem>> {
+    Ok(state.core()?.publisher().schedule_items(&filter).await?)
+}
+
+/// Moves one scheduled post (one account) to another wall-clock time.
+#[tauri::command]
+#[specta::specta]
+pub async fn reschedule_target(
+    state: State<'_, AppState>,
+    target_id: String,
+    wall_clock: String,
+) -> IpcResult<QueueItem> {
+    Ok(state
+        .core()?
+        .reschedule_target(&target_id, &wall_clock)
+        .await?)
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn pause_target(state: State<'_, AppState>, target_id: String) -> IpcResult<QueueItem> {
+    Ok(state.core()?.publisher().pause_target(&target_id).await?)
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn resume_target(state: State<'_, AppState>, target_id: String) -> IpcResult<QueueItem> {
+    Ok(state.core()?.publisher().resume_target(&target_id).await?)
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn cancel_target(state: State<'_, AppState>, target_id: String) -> IpcResult<QueueItem> {
+    Ok(state.core()?.publisher().cancel_target(&target_id).await?)
+}
+
+/// Sends a missed, paused or failed scheduled post now.
+#[tauri::command]
+#[specta::specta]
+pub async fn publish_target_now(
+    state: State<'_, AppState>,
+    target_id: String,
+) -> IpcResult<TargetOutcome> {
+    Ok(state.core()?.publish_target_now(&target_id).await?)
+}
+
+/// Takes a scheduled post back to a draft to edit it.
+#[tauri::command]
+#[specta::specta]
+pub async fn unschedule_post(state: State<'_, AppState>, post_id: String) -> IpcResult<()> {
+    Ok(state.core()?.publisher().unschedule_post(&post_id).await?)
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn get_queue_slots(
+    state: State<'_, AppState>,
+    account_id: String,
+) -> IpcResult<Vec<QueueSlot>> {
+    Ok(state.core()?.publisher().queue_slots(&account_id).await?)
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn set_queue_slots(
+    state: State<'_, AppState>,
+    account_id: String,
+    slots: Vec<QueueSlot>,
+) -> IpcResult<Vec<QueueSlot>> {
+    Ok(state
+        .core()?
+        .publisher()
+        .set_queue_slots(&account_id, &slots)
+        .await?)
+}
+
+/// Repeat every N days, or evergreen recycling through the queue (or neither).
+#[tauri::command]
+#[specta::specta]
+pub async fn set_repeat(
+    state: State<'_, AppState>,
+    post_id: String,
+    repeat: Repeat,
+) -> IpcResult<Repeat> {
+    Ok(state
+        .core()?
+        .publisher()
+        .set_repeat(&post_id, repeat)
+        .await?)
 }

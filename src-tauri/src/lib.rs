@@ -2,6 +2,7 @@
 //! `postwerk-core`.
 
 mod commands;
+mod events;
 mod ipc_error;
 
 use std::path::PathBuf;
@@ -59,7 +60,23 @@ pub fn specta_builder() -> tauri_specta::Builder<tauri::Wry> {
             commands::open_url,
             commands::check_post,
             commands::split_thread,
+            commands::get_scheduling,
+            commands::set_scheduling,
+            commands::check_time,
+            commands::schedule_post,
+            commands::add_to_queue,
+            commands::list_schedule,
+            commands::reschedule_target,
+            commands::pause_target,
+            commands::resume_target,
+            commands::cancel_target,
+            commands::publish_target_now,
+            commands::unschedule_post,
+            commands::get_queue_slots,
+            commands::set_queue_slots,
+            commands::set_repeat,
         ])
+        .events(tauri_specta::collect_events![events::ScheduleEvent])
 }
 
 /// Where the generated bindings live, relative to this crate.
@@ -73,6 +90,30 @@ pub fn export_bindings(path: &std::path::Path) -> anyhow::Result<()> {
         path,
     )?;
     Ok(())
+}
+
+/// Passes the scheduler's events on to the window.
+fn forward_schedule_events(
+    app: tauri::AppHandle,
+    mut events: tokio::sync::broadcast::Receiver<postwerk_core::publish::PublishEvent>,
+) {
+    use tauri_specta::Event as _;
+    tauri::async_runtime::spawn(async move {
+        loop {
+            match events.recv().await {
+                Ok(event) => {
+                    if let Err(e) = events::ScheduleEvent(event).emit(&app) {
+                        tracing::debug!(error = %e, "cannot pass a schedule event to the window");
+                    }
+                }
+                Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {
+                    let _ = events::ScheduleEvent(postwerk_core::publish::PublishEvent::Changed)
+                        .emit(&app);
+                }
+                Err(tokio::sync::broadcast::error::RecvError::Closed) => break,
+            }
+        }
+    });
 }
 
 pub fn run() {
@@ -139,6 +180,9 @@ pub fn run() {
         .invoke_handler(builder.invoke_handler())
         .setup(move |app| {
             builder.mount_events(app);
+            if let Ok(core) = &app.state::<AppState>().core {
+                forward_schedule_events(app.handle().clone(), core.publisher().subscribe());
+            }
             Ok(())
         })
         .build(tauri::generate_context!())

@@ -129,6 +129,45 @@ impl Core {
         Ok(saved)
     }
 
+    /// Checks a wall-clock time in a workspace's zone.
+    pub async fn check_time(&self, workspace_id: &str, input: &str) -> Result<schedule::TimeCheck> {
+        let ws = self.workspaces.get(workspace_id).await?;
+        schedule::check_time(&ws.time_zone, input)
+    }
+
+    /// Schedules a draft at a wall-clock time in its workspace's zone, now being the clock's.
+    pub async fn schedule_post(
+        &self,
+        post_id: &str,
+        wall_clock: &str,
+    ) -> Result<Vec<publish::TargetOutcome>> {
+        self.publisher
+            .schedule(post_id, wall_clock, self.publisher.clock().now())
+            .await
+    }
+
+    pub async fn add_to_queue(&self, post_id: &str) -> Result<Vec<publish::TargetOutcome>> {
+        self.publisher
+            .add_to_queue(post_id, self.publisher.clock().now())
+            .await
+    }
+
+    pub async fn reschedule_target(
+        &self,
+        target_id: &str,
+        wall_clock: &str,
+    ) -> Result<publish::QueueItem> {
+        self.publisher
+            .reschedule_target(target_id, wall_clock, self.publisher.clock().now())
+            .await
+    }
+
+    pub async fn publish_target_now(&self, target_id: &str) -> Result<publish::TargetOutcome> {
+        self.publisher
+            .publish_target_now(target_id, self.publisher.clock().now())
+            .await
+    }
+
     pub fn paths(&self) -> &AppPaths {
         &self.paths
     }

@@ -181,9 +181,7 @@ impl Publisher {
                 format!("{} in {} is in the past", wall_clock.trim(), t.zone),
             ));
         }
-        let local = crate::schedule::parse_wall_clock(wall_clock)
-            .map(|l| l.format("%Y-%m-%d %H:%M").to_string())
-            .unwrap_or_default();
+        let local = crate::schedule::wall_clock_text(wall_clock);
         let ahead = at - now >= chrono::Duration::from_std(HAND_OFF_AHEAD).unwrap_or_default();
         let mut state = match t.state {
             TargetState::Paused => TargetState::Paused,
@@ -910,8 +908,12 @@ impl Publisher {
                     held_by,
                     next_attempt_at: r.try_get("next_attempt_at")?,
                     queued: r.try_get::<i64, _>("queued")? == 1,
-                    repeat_days: r.try_get("repeat_days")?,
-                    evergreen_gap_days: r.try_get("evergreen_gap_days")?,
+                    repeat_days: r
+                        .try_get::<Option<i64>, _>("repeat_days")?
+                        .and_then(|d| u32::try_from(d).ok()),
+                    evergreen_gap_days: r
+                        .try_get::<Option<i64>, _>("evergreen_gap_days")?
+                        .and_then(|d| u32::try_from(d).ok()),
                 })
             })
             .collect()

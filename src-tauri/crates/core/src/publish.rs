@@ -118,7 +118,11 @@ pub enum HeldBy {
 /// What the scheduler tells the app (desktop notifications, the tray).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[cfg_attr(feature = "specta", derive(specta::Type))]
-#[serde(rename_all = "camelCase", tag = "kind")]
+#[serde(
+    rename_all = "camelCase",
+    rename_all_fields = "camelCase",
+    tag = "kind"
+)]
 pub enum PublishEvent {
     Published {
         post_id: String,
@@ -182,8 +186,8 @@ pub struct QueueItem {
     pub next_attempt_at: Option<String>,
     /// Placed by "Add to queue".
     pub queued: bool,
-    pub repeat_days: Option<i64>,
-    pub evergreen_gap_days: Option<i64>,
+    pub repeat_days: Option<u32>,
+    pub evergreen_gap_days: Option<u32>,
 }
 
 /// One part of a thread as sent.
@@ -552,9 +556,7 @@ impl Publisher {
                 "pick at least one account to publish to",
             ));
         }
-        let local = crate::schedule::parse_wall_clock(wall_clock)
-            .map(|l| l.format("%Y-%m-%d %H:%M").to_string())
-            .unwrap_or_default();
+        let local = crate::schedule::wall_clock_text(wall_clock);
         let mut tx = self.store.pool().begin().await?;
         sqlx::query("UPDATE posts SET status = 'submitted', updated_at = ? WHERE id = ?")
             .bind(now_utc())

@@ -108,12 +108,98 @@ pub fn resolve_lenient(zone: Tz, local: NaiveDateTime) -> DateTime<Utc> {
     Utc.from_utc_datetime(&local)
 }
 
-/// [`parse_wall_clock`] and [`resolve`] for a zone given by name.
+/// A wall clock with the UTC offset that picks one instant of a repeated hour, as offered in
+/// [`TimeChoice::local`] ("2026-10-25 02:30 +01:00").
+fn with_offset(input: &str) -> Option<DateTime<chrono::FixedOffset>> {
+    DateTime::parse_from_str(input.trim(), "%Y-%m-%d %H:%M %:z").ok()
+}
+
+/// [`parse_wall_clock`] and [`resolve`] for a zone given by name. A time written with its
+/// offset (one of the offered choices) is that instant, when the zone has that offset then.
 pub fn resolve_in(zone: &str, input: &str) -> crate::Result<DateTime<Utc>> {
     let tz = parse_zone(zone)?;
+    if let Some(fixed) = with_offset(input) {
+        let at = fixed.with_timezone(&Utc);
+        if at.with_timezone(&tz).naive_local() != fixed.naive_local() {
+            return Err(crate::Error::invalid(
+                "time",
+                format!("{} is not a time on the clocks of {zone}", input.trim()),
+            ));
+        }
+        return Ok(at);
+    }
     let local =
         parse_wall_clock(input).map_err(|e| crate::Error::invalid("time", e.to_string()))?;
     resolve(tz, local).map_err(|e| crate::Error::invalid("time", e.to_string()))
+}
+
+/// The wall clock of an input, without an offset ("YYYY-MM-DD HH:MM").
+pub fn wall_clock_text(input: &str) -> String {
+    with_offset(input)
+        .map(|f| f.naive_local())
+        .or_else(|| parse_wall_clock(input).ok())
+        .map(|l| l.format("%Y-%m-%d %H:%M").to_string())
+        .unwrap_or_default()
+}
+
+/// What the time picker shows while the user chooses: the instant, or why not and the
+/// nearest valid choices.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[serde(rename_all = "camelCase")]
+pub struct TimeCheck {
+    /// The instant (RFC 3339, UTC) when the time is valid.
+    pub utc: Option<String>,
+    pub problem: Option<String>,
+    pub choices: Vec<TimeChoice>,
+}
+
+/// Checks a wall-clock time in a zone (see [`TimeCheck`]).
+pub fn check_time(zone: &str, input: &str) -> crate::Result<TimeCheck> {
+    let tz = parse_zone(zone)?;
+    if with_offset(input).is_some() {
+        return Ok(match resolve_in(zone, input) {
+            Ok(at) => TimeCheck {
+                utc: Some(at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)),
+                problem: None,
+                choices: Vec::new(),
+            },
+            Err(e) => TimeCheck {
+                utc: None,
+                problem: Some(e.to_string()),
+                choices: Vec::new(),
+            },
+        });
+    }
+    let local = match parse_wall_clock(input) {
+        Ok(l) => l,
+        Err(e) => {
+            return Ok(TimeCheck {
+                utc: None,
+                problem: Some(e.to_string()),
+                choices: Vec::new(),
+            });
+        }
+    };
+    Ok(match resolve(tz, local) {
+        Ok(at) => TimeCheck {
+            utc: Some(at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)),
+            problem: None,
+            choices: Vec::new(),
+        },
+        Err(e) => {
+            let choices = match &e {
+                ScheduleTimeError::Skipped { choices, .. }
+                | ScheduleTimeError::Repeated { choices, .. } => choices.to_vec(),
+                ScheduleTimeError::Unreadable { .. } => Vec::new(),
+            };
+            TimeCheck {
+                utc: None,
+                problem: Some(e.to_string()),
+                choices,
+            }
+        }
+    })
 }
 
 #[cfg(test)]
@@ -163,6 +249,33 @@ mod tests {
             resolve(chrono_tz::America::New_York, at("2026-11-01 01:30")),
             Err(ScheduleTimeError::Repeated { .. })
         ));
+    }
+
+    #[test]
+    fn a_chosen_instant_of_a_repeated_hour_is_taken_as_written() {
+        let second = resolve_in("Europe/Berlin", "2026-10-25 02:30 +01:00").unwrap();
+        assert_eq!(second.to_rfc3339(), "2026-10-25T01:30:00+00:00");
+        let first = resolve_in("Europe/Berlin", "2026-10-25 02:30 +02:00").unwrap();
+        assert_eq!(first.to_rfc3339(), "2026-10-25T00:30:00+00:00");
+        assert_eq!(
+            wall_clock_text("2026-10-25 02:30 +01:00"),
+            "2026-10-25 02:30"
+        );
+        // An offset the zone does not have then is refused.
+        let err = resolve_in("Europe/Berlin", "2026-07-01 12:00 +01:00").unwrap_err();
+        assert!(
+            err.to_string().contains("not a time on the clocks"),
+            "{err}"
+        );
+        let check = check_time("Europe/Berlin", "2026-10-25 02:30").unwrap();
+        assert_eq!(check.utc, None);
+        assert_eq!(check.choices.len(), 2);
+        assert_eq!(
+            resolve_in("Europe/Berlin", &check.choices[1].local)
+                .unwrap()
+                .to_rfc3339(),
+            "2026-10-25T01:30:00+00:00"
+        );
     }
 
     #[test]
