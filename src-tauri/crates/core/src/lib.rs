@@ -91,7 +91,10 @@ impl Core {
         secrets: Secrets,
         net: NetConfig,
     ) -> Result<Self> {
-        let http = postwerk_networks::HttpClient::new()?;
+        let http = postwerk_networks::HttpClient::with_timeouts(
+            std::time::Duration::from_secs(10),
+            net.http_timeout,
+        )?;
         let accounts = Accounts::new(store.clone(), secrets, http.clone(), net);
         let media = media::MediaStore::new(store.clone(), paths.data_dir().join("media"));
         Ok(Self {
@@ -116,6 +119,12 @@ impl Core {
     /// The same core on another clock (tests run the scheduler on paused tokio time).
     pub fn with_clock(mut self, clock: clock::SharedClock) -> Self {
         self.publisher = self.publisher.with_clock(clock);
+        self
+    }
+
+    /// The same core with another retry backoff for scheduled posts (tests shorten it).
+    pub fn with_backoff(mut self, backoff: postwerk_networks::backoff::Backoff) -> Self {
+        self.publisher = self.publisher.with_backoff(backoff);
         self
     }
 

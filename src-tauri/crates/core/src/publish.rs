@@ -282,8 +282,9 @@ fn parts_of(master: &str, text_override: Option<String>, thread: Option<String>)
     ]
 }
 
-/// Scheduled posts retry transient failures (5xx, 429, timeouts, resets) this many times.
-pub const MAX_ATTEMPTS: i64 = 8;
+/// Scheduled posts retry transient failures (5xx, 429, timeouts, resets) this many times: with
+/// the backoff (15 s doubling up to 15 min) that is about 75 minutes of trying.
+pub const MAX_ATTEMPTS: i64 = 12;
 
 /// When a scheduled target should be tried again after `e`, if at all: jittered exponential
 /// backoff that never comes sooner than the network's `Retry-After` or rate-limit reset.

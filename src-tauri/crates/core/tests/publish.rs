@@ -1,153 +1,16 @@
 //! Publishing now against the fake Mastodon and Bluesky servers: what they received, byte for
 //! byte, and no duplicates when a request's answer is lost.
 
-use std::sync::Arc;
+mod common;
+
 use std::time::Duration;
 
-use postwerk_core::accounts::{ConnectBluesky, NetConfig, StartMastodon};
-use postwerk_core::posts::{DraftInput, DraftMediaInput, DraftTarget};
+use common::{env, png};
+
+use postwerk_core::ErrorCode;
+use postwerk_core::posts::{DraftMediaInput, DraftTarget};
 use postwerk_core::publish::{HeldBy, TargetState};
-use postwerk_core::secrets::MemoryStore;
-use postwerk_core::{AppPaths, Core, ErrorCode, NewWorkspace, Secret, SecretStore, Secrets};
-use postwerk_fakes::{FakeBluesky, FakeMastodon};
 use postwerk_networks::NetworkKind;
-use postwerk_networks::bluesky::Directory;
-
-struct Env {
-    _dir: tempfile::TempDir,
-    core: Core,
-    workspace: String,
-    masto_account: String,
-    bsky_account: String,
-    mastodon: FakeMastodon,
-    bsky: FakeBluesky,
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-async fn play_browser(authorize_url: &str) {
-    postwerk_fakes::play_mastodon_sign_in(authorize_url, "approve").await;
-}
-
-async fn env() -> Env {
-    let mastodon = FakeMastodon::start().await;
-    let bsky = FakeBluesky::start().await;
-    bsky.add_account("ada.test", "ada@example.com", "app-pass-1234", "Ada");
-    bsky.add_account("bob.test", "bob@example.com", "bob-pass-1234", "Bob");
-    let dir = tempfile::tempdir().unwrap();
-    let core = Core::open_with(
-        AppPaths::at(dir.path().join("data")),
-        Secrets::with_store(Arc::new(MemoryStore::new()) as Arc<dyn SecretStore>),
-        NetConfig {
-            bluesky: Directory {
-                entryway: bsky.url(),
-                plc_directory: bsky.url(),
-            },
-            oauth_ports: vec![free_port()],
-            oauth_timeout: Duration::from_secs(20),
-        },
-    )
-    .await
-    .unwrap();
-    let workspace = core
-        .workspaces()
-        .create(NewWorkspace {
-            name: "Bäckerei".into(),
-            time_zone: Some("Europe/Berlin".into()),
-            color: None,
-        })
-        .await
-        .unwrap()
-        .id;
-    let bsky_account = core
-        .accounts()
-        .connect_bluesky(ConnectBluesky {
-            workspace_id: workspace.clone(),
-            identifier: "ada.test".into(),
-            password: Secret::new("app-pass-1234"),
-            service: None,
-            reconnect_id: None,
-        })
-        .await
-        .unwrap()
-        .id;
-    let pending = core
-        .accounts()
-        .start_mastodon(StartMastodon {
-            workspace_id: workspace.clone(),
-            instance: mastodon.url().to_string(),
-            reconnect_id: None,
-        })
-        .await
-        .unwrap();
-    let finish = {
-        let accounts = core.accounts().clone();
-        let flow = pending.flow_id.clone();
-        tokio::spawn(async move { accounts.finish_mastodon(&flow).await })
-    };
-    play_browser(&pending.authorize_url).await;
-    let masto_account = finish.await.unwrap().unwrap().id;
-    Env {
-        _dir: dir,
-        core,
-        workspace,
-        masto_account,
-        bsky_account,
-        mastodon,
-        bsky,
-    }
-}
-
-fn png(w: u32, h: u32) -> Vec<u8> {
-    let img = image::RgbImage::from_fn(w, h, |x, y| {
-        image::Rgb([(x * 7 % 256) as u8, (y * 5 % 256) as u8, 90])
-    });
-    let mut out = Vec::new();
-    image::DynamicImage::ImageRgb8(img)
-        .write_to(&mut std::io::Cursor::new(&mut out), image::ImageFormat::Png)
-        .unwrap();
-    out
-}
-
-impl Env {
-    async fn draft(
-        &self,
-        text: &str,
-        media: Vec<DraftMediaInput>,
-        targets: Vec<DraftTarget>,
-    ) -> String {
-        self.core
-            .posts()
-            .save_draft(DraftInput {
-                id: None,
-                workspace_id: self.workspace.clone(),
-                text: text.into(),
-                spoiler: String::new(),
-                media,
-                targets,
-            })
-            .await
-            .unwrap()
-            .id
-    }
-
-    fn both(&self) -> Vec<DraftTarget> {
-        [&self.masto_account, &self.bsky_account]
-            .into_iter()
-            .map(|id| DraftTarget {
-                account_id: id.clone(),
-                text_override: None,
-                thread_parts: None,
-            })
-            .collect()
-    }
-}
 
 #[tokio::test]
 async fn text_with_emoji_link_tag_and_image_reaches_both_networks_exactly() {
