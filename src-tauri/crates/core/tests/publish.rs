@@ -625,3 +625,120 @@ async fn transient_failures_of_a_scheduled_post_retry_after_what_the_network_ask
     assert_eq!(env.mastodon.statuses().len(), 1);
     assert_eq!(env.bsky.records().len(), 1);
 }
+
+fn post_count(requests: &[postwerk_fakes::Recorded], path: &str) -> usize {
+    requests
+        .iter()
+        .filter(|r| r.method == "POST" && r.path == path)
+        .count()
+}
+
+#[tokio::test]
+async fn an_unconfirmed_post_is_settled_by_asking_the_network_before_sending_again() {
+    let env = env().await;
+    let post = env.draft("Angekommen? @bob.test", vec![], env.both()).await;
+    // Scheduled three minutes ago, so that it falls due now (the fakes stamp real times).
+    let now = chrono::Utc::now() - chrono::Duration::minutes(3);
+    let when = now + chrono::Duration::minutes(2);
+    let publisher = env.core.publisher();
+    publisher
+        .schedule(&post, &berlin_wall_clock(when), now)
+        .await
+        .unwrap();
+    // Both requests arrive and the answers are lost; then the process dies.
+    env.mastodon.drop_after_next("/api/v1/statuses");
+    env.bsky
+        .drop_after_next("/xrpc/com.atproto.repo.createRecord");
+    let due = when + chrono::Duration::minutes(1);
+    publisher
+        .run_due(due, Duration::from_secs(300))
+        .await
+        .unwrap();
+    sqlx::query("UPDATE post_targets SET state = 'publishing', lease_until = ?, claimed_at = ? WHERE post_id = ?")
+        .bind((due + chrono::Duration::minutes(5)).to_rfc3339())
+        .bind(due.to_rfc3339_opts(chrono::SecondsFormat::Millis, true))
+        .bind(&post)
+        .execute(env.core.store().pool())
+        .await
+        .unwrap();
+    let masto_posts = post_count(&env.mastodon.requests(), "/api/v1/statuses");
+    let bsky_posts = post_count(&env.bsky.requests(), "/xrpc/com.atproto.repo.createRecord");
+    assert_eq!((masto_posts, bsky_posts), (1, 1));
+
+    // Two hours later the Idempotency-Key has expired: Postwerk looks at the account's recent
+    // statuses (and Bluesky: does the record key exist) and sends nothing again.
+    let later = due + chrono::Duration::hours(2);
+    assert_eq!(publisher.recover(later).await.unwrap(), 2);
+    let outcomes = publisher.outcomes(&post).await.unwrap();
+    assert!(
+        outcomes.iter().all(|o| o.state == TargetState::Published),
+        "{outcomes:?}"
+    );
+    let statuses = env.mastodon.statuses();
+    assert_eq!(statuses.len(), 1);
+    let mastodon = outcomes
+        .iter()
+        .find(|o| o.network == NetworkKind::Mastodon)
+        .unwrap();
+    assert!(mastodon.url.as_deref().unwrap().ends_with(&statuses[0].id));
+    assert_eq!(
+        post_count(&env.mastodon.requests(), "/api/v1/statuses"),
+        1,
+        "not sent again"
+    );
+    assert_eq!(
+        post_count(&env.bsky.requests(), "/xrpc/com.atproto.repo.createRecord"),
+        1,
+        "not sent again"
+    );
+    assert!(
+        env.mastodon.requests().iter().any(|r| r.method == "GET"
+            && r.path.ends_with("/statuses")
+            && r.path.contains("/accounts/")),
+        "asked Mastodon for the account's statuses"
+    );
+    assert!(
+        env.bsky
+            .requests()
+            .iter()
+            .any(|r| r.path == "/xrpc/com.atproto.repo.getRecord"),
+        "asked the PDS for the record key"
+    );
+}
+
+#[tokio::test]
+async fn an_unconfirmed_post_that_never_arrived_is_sent_once_on_settling() {
+    let env = env().await;
+    let post = env.draft("Nie angekommen", vec![], env.both()).await;
+    let now = chrono::Utc::now();
+    let when = now + chrono::Duration::minutes(2);
+    let publisher = env.core.publisher();
+    publisher
+        .schedule(&post, &berlin_wall_clock(when), now)
+        .await
+        .unwrap();
+    // Claimed, a record key chosen, and the process died before any request left.
+    let due = when + chrono::Duration::minutes(1);
+    sqlx::query("UPDATE post_targets SET state = 'publishing', lease_until = ?, claimed_at = ?, parts_done = CASE WHEN account_id = ? THEN '[{\"rkey\":\"3lzzzzzzzzz22\"}]' ELSE '[]' END WHERE post_id = ?")
+        .bind((due + chrono::Duration::minutes(5)).to_rfc3339())
+        .bind(due.to_rfc3339_opts(chrono::SecondsFormat::Millis, true))
+        .bind(&env.bsky_account)
+        .bind(&post)
+        .execute(env.core.store().pool())
+        .await
+        .unwrap();
+    let later = due + chrono::Duration::hours(2);
+    assert_eq!(publisher.recover(later).await.unwrap(), 2);
+    let outcomes = publisher.outcomes(&post).await.unwrap();
+    assert!(
+        outcomes.iter().all(|o| o.state == TargetState::Published),
+        "{outcomes:?}"
+    );
+    assert_eq!(env.mastodon.statuses().len(), 1);
+    let records = env.bsky.records();
+    assert_eq!(records.len(), 1);
+    assert_eq!(
+        records[0].rkey, "3lzzzzzzzzz22",
+        "the stored record key is used"
+    );
+}

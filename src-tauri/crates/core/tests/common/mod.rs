@@ -35,6 +35,11 @@ pub async fn play_browser(authorize_url: &str) {
 }
 
 pub async fn env() -> Env {
+    env_with_timeout(Duration::from_secs(60)).await
+}
+
+/// [`env`] with requests to the networks limited to `http_timeout`.
+pub async fn env_with_timeout(http_timeout: Duration) -> Env {
     let mastodon = FakeMastodon::start().await;
     let bsky = FakeBluesky::start().await;
     bsky.add_account("ada.test", "ada@example.com", "app-pass-1234", "Ada");
@@ -50,7 +55,7 @@ pub async fn env() -> Env {
             },
             oauth_ports: vec![free_port()],
             oauth_timeout: Duration::from_secs(20),
-            http_timeout: Duration::from_secs(60),
+            http_timeout,
         },
     )
     .await
