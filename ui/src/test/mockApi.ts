@@ -32,5 +32,22 @@ export function createMockApi() {
     publishNow: vi.fn(),
     retryFailed: vi.fn(),
     openExternal: vi.fn(),
+    getScheduling: vi.fn(),
+    setScheduling: vi.fn(),
+    checkTime: vi.fn(),
+    schedulePost: vi.fn(),
+    addToQueue: vi.fn(),
+    setRepeat: vi.fn(),
+    listSchedule: vi.fn(),
+    rescheduleTarget: vi.fn(),
+    pauseTarget: vi.fn(),
+    resumeTarget: vi.fn(),
+    cancelTarget: vi.fn(),
+    publishTargetNow: vi.fn(),
+    unschedulePost: vi.fn(),
+    getQueueSlots: vi.fn(),
+    setQueueSlots: vi.fn(),
+    /** Resolves with a stop function; tests emit through `emitScheduleEvent`. */
+    onScheduleEvent: vi.fn(async () => () => {}),
   } satisfies Record<keyof Api, ReturnType<typeof vi.fn>>;
 }
