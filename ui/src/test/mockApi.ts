@@ -1,5 +1,5 @@
 import { vi } from "vitest";
-import type { Api } from "$lib/api";
+import type { Api, PublishEvent } from "$lib/api";
 
 /** A `vi.fn()` for every command of the API seam. */
 export function createMockApi() {
@@ -47,7 +47,7 @@ export function createMockApi() {
     unschedulePost: vi.fn(),
     getQueueSlots: vi.fn(),
     setQueueSlots: vi.fn(),
-    /** Resolves with a stop function; tests emit through `emitScheduleEvent`. */
-    onScheduleEvent: vi.fn(async () => () => {}),
+    /** Resolves with a stop function; tests call the listeners in `mock.calls` to emit events. */
+    onScheduleEvent: vi.fn(async (_callback: (event: PublishEvent) => void) => () => {}),
   } satisfies Record<keyof Api, ReturnType<typeof vi.fn>>;
 }

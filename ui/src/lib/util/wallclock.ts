@@ -154,8 +154,22 @@ function asUtc(day: DayKey, time = "00:00"): Date {
   return date;
 }
 
+const twentyFourHours = new Map<string, boolean>();
+
+/** Whether the locale writes times on a 24-hour clock (then hours get two digits: 09:00). */
+function uses24Hours(locale: string): boolean {
+  let known = twentyFourHours.get(locale);
+  if (known === undefined) {
+    const cycle = new Intl.DateTimeFormat(locale, { hour: "numeric" }).resolvedOptions().hourCycle;
+    known = cycle === "h23" || cycle === "h24";
+    twentyFourHours.set(locale, known);
+  }
+  return known;
+}
+
 function format(locale: string, options: Intl.DateTimeFormatOptions, date: Date): string {
-  return new Intl.DateTimeFormat(locale, { ...options, timeZone: "UTC" }).format(date);
+  const hour = options.hour === "numeric" && uses24Hours(locale) ? "2-digit" : options.hour;
+  return new Intl.DateTimeFormat(locale, { ...options, hour, timeZone: "UTC" }).format(date);
 }
 
 /** "9:00 AM" / "09:00" for a wall-clock time in the UI's language. */
