@@ -182,6 +182,9 @@ pub struct QueueItem {
     /// The due time as a wall clock in the workspace's current zone ("YYYY-MM-DD HH:MM").
     pub local_time: Option<String>,
     pub held_by: HeldBy,
+    /// The network's own scheduler will hold it (Mastodon, a single post, 5 minutes or more
+    /// ahead); until the hand-off happens it is held by Postwerk.
+    pub hand_off: bool,
     /// The next retry after a transient failure (RFC 3339, UTC).
     pub next_attempt_at: Option<String>,
     /// Placed by "Add to queue".
