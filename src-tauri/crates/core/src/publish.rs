@@ -631,11 +631,12 @@ impl Publisher {
                 message: "the account needs reconnecting".into(),
             });
         }
-        // Later than the grace window (the app was not running, or the laptop slept).
+        // Later than the grace window (the app was not running, or the laptop slept): a post,
+        // or a retry whose time passed while nothing was running.
         let cut = now - chrono::Duration::from_std(grace).unwrap_or_default();
         let missed: Vec<(String, String, String, Option<String>)> = sqlx::query_as(
             "UPDATE post_targets SET state = 'missed', lease_until = NULL, updated_at = ?1 \
-             WHERE state = 'scheduled' AND due_at <= ?2 AND scheduled_at < ?3 AND next_attempt_at IS NULL \
+             WHERE state = 'scheduled' AND due_at < ?3 \
              RETURNING id, post_id, account_id, scheduled_local",
         )
         .bind(now_utc())
@@ -659,7 +660,7 @@ impl Publisher {
         let claimed: Vec<(String, String)> = sqlx::query_as(
             "UPDATE post_targets SET state = 'publishing', lease_until = ?1, claimed_at = ?3, updated_at = ?2 \
              WHERE state = 'scheduled' \
-             AND ((due_at <= ?3 AND (scheduled_at >= ?4 OR next_attempt_at IS NOT NULL)) \
+             AND ((due_at <= ?3 AND due_at >= ?4) \
                   OR (hand_off = 1 AND scheduled_at > ?5 AND (next_attempt_at IS NULL OR next_attempt_at <= ?3))) \
              AND account_id NOT IN (SELECT id FROM accounts WHERE health = 'needs_reconnect') \
              RETURNING id, post_id",
