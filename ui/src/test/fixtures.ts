@@ -131,6 +131,7 @@ export function queueItem(overrides: Partial<QueueItem> = {}): QueueItem {
     text: "Frische Brötchen ab 6 Uhr",
     localTime: "2026-12-09 09:00",
     heldBy: "postwerk",
+    handOff: false,
     nextAttemptAt: null,
     queued: false,
     repeatDays: null,

@@ -467,7 +467,7 @@ const de: Messages = {
     network: "Wird von {network} gehalten – geht raus, auch wenn dein Computer aus ist",
     networkShort: "Wird von {network} gehalten",
     handingOver: "Wird an {network} übergeben … Danach geht er raus, auch wenn dein Computer aus ist.",
-    postwerk: "Postwerk muss laufen (die App im Infobereich oder `postwerk daemon`)",
+    postwerk: "Postwerk muss laufen (die App im Infobereich oder {command})",
     postwerkShort: "Postwerk muss laufen",
   },
   calendar: {

@@ -465,7 +465,7 @@ const en = {
     network: "Held by {network} — goes out even when your computer is off",
     networkShort: "Held by {network}",
     handingOver: "Handing over to {network}… Once it is there, it goes out even when your computer is off.",
-    postwerk: "Needs Postwerk running (the app in the tray or `postwerk daemon`)",
+    postwerk: "Needs Postwerk running (the app in the tray or {command})",
     postwerkShort: "Needs Postwerk running",
   },
   calendar: {

@@ -73,6 +73,8 @@ describe("calendar", () => {
       // 08:30 on Dec 10 in Auckland is still Dec 9 in UTC.
       queueItem({ targetId: "t-nz", workspaceId: "ws-nz", scheduledAt: "2026-12-09T19:30:00.000Z", localTime: "2026-12-10 08:30", scheduledZone: "Pacific/Auckland" }),
       queueItem({ targetId: "t-2", accountId: "acc-2", network: "mastodon", handle: "grace@mastodon.social", heldBy: "network", state: "handed_off", scheduledAt: "2026-12-15T03:00:00.000Z", localTime: "2026-12-15 16:00" }),
+      // Not handed over yet: Postwerk will do so shortly.
+      queueItem({ targetId: "t-3", accountId: "acc-2", network: "mastodon", handle: "grace@mastodon.social", heldBy: "postwerk", handOff: true, scheduledAt: "2026-12-16T03:00:00.000Z", localTime: "2026-12-16 16:00" }),
     ]);
     render(CalendarScreen);
     await screen.findAllByTestId("calendar-item");
@@ -101,6 +103,7 @@ describe("calendar", () => {
     expect(day("2026-12-15").contains(held)).toBe(true);
     expect(within(held).getByTestId("held-by").textContent).toContain("Held by Mastodon");
     expect(held.getAttribute("style")).toContain("--net: #6364ff");
+    expect(within(chip("t-3")).getByTestId("held-by").dataset.heldBy).toBe("handingOver");
   });
 
   it("shows the week with items in their hour and moves between weeks", async () => {

@@ -96,7 +96,7 @@ describe("scheduling from Compose", () => {
 
     const rows = within(results).getAllByTestId("schedule-result");
     expect(rows.map((r) => [r.dataset.accountId, r.dataset.state])).toEqual([["acc-1", "scheduled"], ["acc-2", "scheduled"]]);
-    expect(within(rows[0]!).getByTestId("held-by").textContent).toContain("Needs Postwerk running (the app in the tray or `postwerk daemon`)");
+    expect(within(rows[0]!).getByTestId("held-by").textContent).toContain("Needs Postwerk running (the app in the tray or postwerk daemon)");
     expect(within(rows[1]!).getByTestId("held-by").textContent).toContain("Handing over to Mastodon");
 
     // The scheduler hands the Mastodon post over: the row says so.
