@@ -5,6 +5,7 @@ pub mod accounts;
 pub mod clock;
 pub mod compose;
 pub mod error;
+pub mod inbox;
 pub mod links;
 pub mod logging;
 pub mod media;
@@ -68,6 +69,7 @@ pub struct Core {
     posts: posts::Posts,
     publisher: publish::Publisher,
     composer: compose::Composer,
+    inbox: inbox::Inbox,
 }
 
 impl Core {
@@ -109,6 +111,7 @@ impl Core {
                 compose::Composer::new(accounts.clone(), media.clone()),
             ),
             composer: compose::Composer::new(accounts.clone(), media.clone()),
+            inbox: inbox::Inbox::new(store.clone()),
             accounts,
             media,
             paths,
@@ -207,6 +210,10 @@ impl Core {
 
     pub fn publisher(&self) -> &publish::Publisher {
         &self.publisher
+    }
+
+    pub fn inbox(&self) -> &inbox::Inbox {
+        &self.inbox
     }
 
     pub fn composer(&self) -> &compose::Composer {
