@@ -2,7 +2,9 @@
 -- from every account, kept locally (usable offline) and searchable with FTS5.
 
 CREATE TABLE inbox_items (
-    -- rowid is the FTS5 content rowid.
+    -- Time-ordered: the creation time in milliseconds times 4096 plus a few bits to keep ids
+    -- unique. Newest first is then id order, which the full-text index can stream in.
+    -- It is also the FTS5 content rowid.
     id               INTEGER PRIMARY KEY,
     account_id       TEXT NOT NULL REFERENCES accounts (id) ON DELETE CASCADE,
     workspace_id     TEXT NOT NULL REFERENCES workspaces (id) ON DELETE CASCADE,
@@ -33,9 +35,9 @@ CREATE TABLE inbox_items (
 ) STRICT;
 
 -- Newest first per workspace, and the common filters.
-CREATE INDEX inbox_workspace_time ON inbox_items (workspace_id, created_at DESC, id DESC);
-CREATE INDEX inbox_workspace_unread ON inbox_items (workspace_id, read, created_at DESC, id DESC);
-CREATE INDEX inbox_account_time ON inbox_items (account_id, created_at DESC, id DESC);
+CREATE INDEX inbox_workspace_time ON inbox_items (workspace_id, id DESC);
+CREATE INDEX inbox_workspace_unread ON inbox_items (workspace_id, read, id DESC);
+CREATE INDEX inbox_account_time ON inbox_items (account_id, id DESC);
 CREATE INDEX inbox_conversation ON inbox_items (account_id, conversation_id, created_at);
 
 CREATE VIRTUAL TABLE inbox_fts USING fts5 (

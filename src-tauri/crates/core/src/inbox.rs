@@ -181,16 +181,28 @@ impl Inbox {
             }
         }
         let received = now_utc();
+        let mut used = std::collections::HashSet::new();
+        let keyed: Vec<(i64, &NewInboxItem)> = items
+            .iter()
+            .map(|item| {
+                let mut id = time_id(item);
+                while !used.insert(id) {
+                    id += 1;
+                }
+                (id, item)
+            })
+            .collect();
         let mut ids = Vec::new();
         let mut tx = self.store.pool().begin().await?;
-        for chunk in items.chunks(INSERT_BATCH) {
+        for chunk in keyed.chunks(INSERT_BATCH) {
             let mut q: QueryBuilder<Sqlite> = QueryBuilder::new(
-                "INSERT INTO inbox_items (account_id, workspace_id, network, kind, remote_id, subject_id, subject_url, \
+                "INSERT INTO inbox_items (id, account_id, workspace_id, network, kind, remote_id, subject_id, subject_url, \
                  conversation_id, author_id, author_handle, author_name, author_avatar, text, html, created_at, received_at) ",
             );
-            q.push_values(chunk, |mut b, item| {
+            q.push_values(chunk, |mut b, (id, item)| {
                 let (workspace, network) = &accounts[&item.account_id];
-                b.push_bind(&item.account_id)
+                b.push_bind(*id)
+                    .push_bind(&item.account_id)
                     .push_bind(workspace)
                     .push_bind(network)
                     .push_bind(item.kind.as_str())
@@ -207,30 +219,84 @@ impl Inbox {
                     .push_bind(&item.created_at)
                     .push_bind(&received);
             });
-            q.push(" ON CONFLICT (account_id, remote_id) DO NOTHING RETURNING id");
+            // Skips items already stored, and (rarely) an id taken by another item: those
+            // are found below and stored under the next free id.
+            q.push(" ON CONFLICT DO NOTHING RETURNING id");
             let rows: Vec<(i64,)> = q.build_query_as().fetch_all(&mut *tx).await?;
-            ids.extend(rows.into_iter().map(|(id,)| id));
+            let inserted: std::collections::HashSet<i64> = rows.iter().map(|(id,)| *id).collect();
+            ids.extend(inserted.iter().copied());
+            for (id, item) in chunk.iter().filter(|(id, _)| !inserted.contains(id)) {
+                let stored: bool = sqlx::query_scalar(
+                    "SELECT count(*) > 0 FROM inbox_items WHERE account_id = ? AND remote_id = ?",
+                )
+                .bind(&item.account_id)
+                .bind(&item.remote_id)
+                .fetch_one(&mut *tx)
+                .await?;
+                if stored {
+                    continue;
+                }
+                let free: i64 = sqlx::query_scalar(
+                    "SELECT min(c.id + 1) FROM inbox_items c WHERE c.id >= ?1 \
+                     AND NOT EXISTS (SELECT 1 FROM inbox_items n WHERE n.id = c.id + 1)",
+                )
+                .bind(id)
+                .fetch_one(&mut *tx)
+                .await?;
+                let (workspace, network) = &accounts[&item.account_id];
+                sqlx::query(
+                    "INSERT INTO inbox_items (id, account_id, workspace_id, network, kind, remote_id, subject_id, subject_url, \
+                     conversation_id, author_id, author_handle, author_name, author_avatar, text, html, created_at, received_at) \
+                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                )
+                .bind(free)
+                .bind(&item.account_id)
+                .bind(workspace)
+                .bind(network)
+                .bind(item.kind.as_str())
+                .bind(&item.remote_id)
+                .bind(&item.subject_id)
+                .bind(&item.subject_url)
+                .bind(&item.conversation_id)
+                .bind(&item.author_id)
+                .bind(&item.author_handle)
+                .bind(&item.author_name)
+                .bind(&item.author_avatar)
+                .bind(&item.text)
+                .bind(&item.html)
+                .bind(&item.created_at)
+                .bind(&received)
+                .execute(&mut *tx)
+                .await?;
+                ids.push(free);
+            }
         }
         tx.commit().await?;
+        ids.sort_unstable();
         Ok(ids)
     }
 
     /// A page of items, newest first.
     pub async fn list(&self, filter: &InboxFilter) -> Result<InboxPage> {
         let limit = filter.limit.unwrap_or(PAGE).clamp(1, MAX_PAGE);
+        let search = filter.query.as_deref().and_then(fts_query);
         let mut q: QueryBuilder<Sqlite> = QueryBuilder::new(
             "SELECT i.id, i.account_id, i.network, i.kind, i.subject_url, i.conversation_id, i.author_handle, i.author_name, \
-             i.author_avatar, i.text, i.html, i.created_at, i.read, i.done, i.important, i.labels FROM inbox_items i ",
+             i.author_avatar, i.text, i.html, i.created_at, i.read, i.done, i.important, i.labels ",
         );
-        let search = filter.query.as_deref().and_then(fts_query);
-        if search.is_some() {
-            q.push("JOIN inbox_fts f ON f.rowid = i.id ");
-        }
-        q.push("WHERE i.workspace_id = ")
-            .push_bind(&filter.workspace_id);
-        if let Some(s) = &search {
-            q.push(" AND inbox_fts MATCH ").push_bind(s);
-        }
+        // With a search, the full-text index drives, newest first (ids are time-ordered), and
+        // stops at the page's end instead of sorting every match.
+        let order = if search.is_some() {
+            q.push("FROM inbox_fts f CROSS JOIN inbox_items i ON i.id = f.rowid WHERE inbox_fts MATCH ")
+                .push_bind(search.clone().unwrap_or_default())
+                .push(" AND i.workspace_id = ")
+                .push_bind(&filter.workspace_id);
+            "f.rowid"
+        } else {
+            q.push("FROM inbox_items i WHERE i.workspace_id = ")
+                .push_bind(&filter.workspace_id);
+            "i.id"
+        };
         if !filter.networks.is_empty() {
             q.push(" AND i.network IN (");
             let mut sep = q.separated(", ");
@@ -271,25 +337,18 @@ impl Inbox {
                 .push(")");
         }
         if let Some(after) = &filter.after {
-            let (at, id) = after
-                .rsplit_once('|')
-                .and_then(|(at, id)| Some((at.to_string(), id.parse::<i64>().ok()?)))
-                .ok_or_else(|| Error::invalid("after", "not a page cursor from this inbox"))?;
-            q.push(" AND (i.created_at < ")
-                .push_bind(at.clone())
-                .push(" OR (i.created_at = ")
-                .push_bind(at)
-                .push(" AND i.id < ")
-                .push_bind(id)
-                .push("))");
+            let after: i64 = after
+                .parse()
+                .map_err(|_| Error::invalid("after", "not a page cursor from this inbox"))?;
+            q.push(format!(" AND {order} < ")).push_bind(after);
         }
-        q.push(" ORDER BY i.created_at DESC, i.id DESC LIMIT ")
+        q.push(format!(" ORDER BY {order} DESC LIMIT "))
             .push_bind(i64::from(limit) + 1);
         let rows = q.build().fetch_all(self.store.pool()).await?;
         let mut items = rows.iter().map(row_to_item).collect::<Result<Vec<_>>>()?;
         let next = if items.len() > limit as usize {
             items.truncate(limit as usize);
-            items.last().map(|i| format!("{}|{}", i.created_at, i.id))
+            items.last().map(|i| i.id.clone())
         } else {
             None
         };
@@ -356,6 +415,20 @@ impl Inbox {
         .await?;
         Ok(())
     }
+}
+
+/// A time-ordered id: the creation time in milliseconds times 4096, plus 12 bits from the
+/// account and remote id (so items of the same millisecond rarely meet).
+fn time_id(item: &NewInboxItem) -> i64 {
+    use std::hash::{Hash, Hasher};
+    let ms = chrono::DateTime::parse_from_rfc3339(&item.created_at)
+        .map(|t| t.timestamp_millis())
+        .unwrap_or(0)
+        .max(0);
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    item.account_id.hash(&mut h);
+    item.remote_id.hash(&mut h);
+    ms.saturating_mul(4096) + i64::try_from(h.finish() % 4096).unwrap_or(0)
 }
 
 fn row_to_item(r: &sqlx::sqlite::SqliteRow) -> Result<InboxItem> {
