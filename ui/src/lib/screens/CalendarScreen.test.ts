@@ -312,8 +312,11 @@ describe("calendar", () => {
     const dialog = await screen.findByTestId("item-dialog");
     expect(within(dialog).queryByTestId("item-publish-now")).toBeNull();
 
+    within(dialog).getByTestId("item-pause").focus();
     await fireEvent.click(within(dialog).getByTestId("item-pause"));
     await vi.waitFor(() => expect(within(dialog).getByTestId("item-resume")).toBeTruthy());
+    // The Pause button is gone: the keyboard stays in the dialog.
+    await vi.waitFor(() => expect(dialog.contains(document.activeElement)).toBe(true));
     expect(api.pauseTarget).toHaveBeenCalledWith("t-1");
     expect(chip("t-1").dataset.state).toBe("paused");
     expect(within(dialog).getByTestId("item-publish-now")).toBeTruthy();
