@@ -5,6 +5,7 @@ pub mod accounts;
 pub mod clock;
 pub mod compose;
 pub mod error;
+pub mod html;
 pub mod inbox;
 pub mod links;
 pub mod logging;
