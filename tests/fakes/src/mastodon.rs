@@ -28,6 +28,7 @@ use crate::common::{
 };
 use crate::faults::{self, Faults, Flavor, HasFaults};
 
+mod notify;
 mod publish;
 mod text;
 
@@ -174,6 +175,7 @@ struct MastoState {
     rate: FixedWindow,
     media_rate: FixedWindow,
     publish: publish::PublishState,
+    notify: notify::NotifyState,
 }
 
 impl MastoState {
@@ -266,6 +268,7 @@ impl FakeMastodon {
                 rate: FixedWindow::new(RATE_LIMIT, RATE_WINDOW, true),
                 media_rate: FixedWindow::new(MEDIA_RATE_LIMIT, MEDIA_RATE_WINDOW, true),
                 publish: publish::PublishState::default(),
+                notify: notify::NotifyState::default(),
             })),
             recorder: Recorder::default(),
             faults: Arc::default(),
@@ -330,6 +333,25 @@ impl FakeMastodon {
     /// Every media upload accepted so far, in upload order.
     pub fn media(&self) -> Vec<ReceivedMedia> {
         lock(&self.shared.state).publish.media()
+    }
+
+    /// Someone else did something to the signed-in account: `kind` is Mastodon's notification
+    /// type (mention, favourite, reblog, follow, quote, …), `html` the content of their status
+    /// as their server wrote it (for mentions and quotes), `in_reply_to` one of our status ids
+    /// (a reply), `our_status` the status a favourite or reblog is about. Returns the
+    /// notification id.
+    pub fn add_notification(
+        &self,
+        kind: &str,
+        from_acct: &str,
+        html: Option<&str>,
+        in_reply_to: Option<&str>,
+        our_status: Option<&str>,
+    ) -> String {
+        lock(&self.shared.state)
+            .notify
+            .add(kind, from_acct, html, in_reply_to, our_status)
+            .to_string()
     }
 
     /// Every scheduled status created so far, pending, published or cancelled.
@@ -435,6 +457,7 @@ fn router(shared: Shared) -> Router {
             "/api/v1/media/{id}",
             get(publish::get_media).put(publish::update_media),
         )
+        .route("/api/v1/notifications", get(notify::list))
         .route("/api/v1/statuses", post(publish::create_status))
         .route("/api/v1/statuses/{id}", get(publish::get_status))
         .route(

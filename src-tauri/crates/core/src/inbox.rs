@@ -418,17 +418,25 @@ impl Inbox {
 }
 
 /// A time-ordered id: the creation time in milliseconds times 4096, plus 12 bits from the
-/// account and remote id (so items of the same millisecond rarely meet).
+/// remote id (so items of the same millisecond keep their order or rarely meet).
 fn time_id(item: &NewInboxItem) -> i64 {
     use std::hash::{Hash, Hasher};
     let ms = chrono::DateTime::parse_from_rfc3339(&item.created_at)
         .map(|t| t.timestamp_millis())
         .unwrap_or(0)
         .max(0);
-    let mut h = std::collections::hash_map::DefaultHasher::new();
-    item.account_id.hash(&mut h);
-    item.remote_id.hash(&mut h);
-    ms.saturating_mul(4096) + i64::try_from(h.finish() % 4096).unwrap_or(0)
+    // Numeric ids (Mastodon's) grow with time: items of the same millisecond keep their
+    // order. Others are spread by a hash.
+    let low = match item.remote_id.parse::<u64>() {
+        Ok(n) => 2048 + n % 2048,
+        Err(_) => {
+            let mut h = std::collections::hash_map::DefaultHasher::new();
+            item.account_id.hash(&mut h);
+            item.remote_id.hash(&mut h);
+            h.finish() % 2048
+        }
+    };
+    ms.saturating_mul(4096) + i64::try_from(low).unwrap_or(0)
 }
 
 fn row_to_item(r: &sqlx::sqlite::SqliteRow) -> Result<InboxItem> {

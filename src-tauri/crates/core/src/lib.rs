@@ -7,6 +7,7 @@ pub mod compose;
 pub mod error;
 pub mod html;
 pub mod inbox;
+pub mod inbox_sync;
 pub mod links;
 pub mod logging;
 pub mod media;
@@ -71,6 +72,7 @@ pub struct Core {
     publisher: publish::Publisher,
     composer: compose::Composer,
     inbox: inbox::Inbox,
+    http: postwerk_networks::HttpClient,
 }
 
 impl Core {
@@ -108,11 +110,12 @@ impl Core {
                 store.clone(),
                 accounts.clone(),
                 media.clone(),
-                http,
+                http.clone(),
                 compose::Composer::new(accounts.clone(), media.clone()),
             ),
             composer: compose::Composer::new(accounts.clone(), media.clone()),
             inbox: inbox::Inbox::new(store.clone()),
+            http,
             accounts,
             media,
             paths,
@@ -215,6 +218,21 @@ impl Core {
 
     pub fn inbox(&self) -> &inbox::Inbox {
         &self.inbox
+    }
+
+    /// Reads new notifications of every account of a workspace (or all) into the inbox.
+    pub async fn sync_inbox(
+        &self,
+        workspace_id: Option<&str>,
+    ) -> Result<Vec<inbox_sync::SyncReport>> {
+        inbox_sync::sync_all(
+            &self.inbox,
+            &self.accounts,
+            &self.http,
+            workspace_id,
+            self.publisher.clock().now(),
+        )
+        .await
     }
 
     pub fn composer(&self) -> &compose::Composer {

@@ -194,7 +194,7 @@ async fn items_are_stored_once_listed_newest_first_filtered_searched_and_marked(
     let first = all.items[0].id.clone();
     inbox
         .change(
-            &[first.clone()],
+            std::slice::from_ref(&first),
             &InboxChange {
                 read: Some(true),
                 add_label: Some("Bestellung".into()),
@@ -205,7 +205,7 @@ async fn items_are_stored_once_listed_newest_first_filtered_searched_and_marked(
         .unwrap();
     inbox
         .change(
-            &[first.clone()],
+            std::slice::from_ref(&first),
             &InboxChange {
                 add_label: Some("Bestellung".into()),
                 ..Default::default()
@@ -234,7 +234,7 @@ async fn items_are_stored_once_listed_newest_first_filtered_searched_and_marked(
     assert_eq!(labelled.items[0].labels, ["Bestellung"], "a label once");
     inbox
         .change(
-            &[first.clone()],
+            std::slice::from_ref(&first),
             &InboxChange {
                 remove_label: Some("Bestellung".into()),
                 done: Some(true),

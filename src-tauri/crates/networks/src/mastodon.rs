@@ -827,3 +827,139 @@ mod signature_tests {
         );
     }
 }
+
+/// A notification (`GET /api/v1/notifications`).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct Notification {
+    pub id: String,
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub created_at: String,
+    pub account: NotificationAccount,
+    #[serde(default)]
+    pub status: Option<NotificationStatus>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct NotificationAccount {
+    pub id: String,
+    pub acct: String,
+    #[serde(default)]
+    pub display_name: String,
+    #[serde(default)]
+    pub avatar: Option<String>,
+    #[serde(default)]
+    pub url: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct NotificationStatus {
+    pub id: String,
+    #[serde(default)]
+    pub url: Option<String>,
+    #[serde(default)]
+    pub uri: Option<String>,
+    #[serde(default)]
+    pub in_reply_to_id: Option<String>,
+    #[serde(default)]
+    pub in_reply_to_account_id: Option<String>,
+    #[serde(default)]
+    pub visibility: Option<String>,
+    /// HTML, as the author's server wrote it: untrusted.
+    #[serde(default)]
+    pub content: String,
+}
+
+/// One page and where the `Link` header says the neighbours are.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NotificationPage {
+    pub items: Vec<Notification>,
+    /// `max_id` of the next (older) page.
+    pub older: Option<String>,
+    /// `min_id` of the previous (newer) page.
+    pub newer: Option<String>,
+    pub rate_limit: Option<crate::ratelimit::RateLimit>,
+}
+
+/// Which page of notifications to read.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PageRequest {
+    pub max_id: Option<String>,
+    pub min_id: Option<String>,
+    pub limit: u32,
+}
+
+/// The `max_id` / `min_id` of a `Link` header's `next` and `prev` links.
+pub fn parse_link_header(value: &str) -> (Option<String>, Option<String>) {
+    let mut next = None;
+    let mut prev = None;
+    for part in value.split(',') {
+        let Some((url, params)) = part.trim().split_once(';') else {
+            continue;
+        };
+        let url = url.trim().trim_start_matches('<').trim_end_matches('>');
+        let Ok(url) = Url::parse(url) else { continue };
+        let rel_next = params.contains("rel=\"next\"");
+        let rel_prev = params.contains("rel=\"prev\"");
+        for (k, v) in url.query_pairs() {
+            if rel_next && k == "max_id" {
+                next = Some(v.to_string());
+            }
+            if rel_prev && (k == "min_id" || k == "since_id") {
+                prev = Some(v.to_string());
+            }
+        }
+    }
+    (next, prev)
+}
+
+impl Mastodon {
+    /// One page of notifications, newest first.
+    pub async fn notifications(
+        &self,
+        token: &Secret,
+        page: &PageRequest,
+    ) -> Result<NotificationPage> {
+        let mut request = self
+            .http
+            .reqwest()
+            .get(self.url("api/v1/notifications"))
+            .query(&[("limit", page.limit.clamp(1, 80).to_string())])
+            .bearer_auth(token.expose());
+        if let Some(max) = &page.max_id {
+            request = request.query(&[("max_id", max)]);
+        }
+        if let Some(min) = &page.min_id {
+            request = request.query(&[("min_id", min)]);
+        }
+        let answer = self.call(request, Op::Read).await?;
+        let items: Vec<Notification> = answer.json()?;
+        let (older, newer) = answer
+            .headers
+            .get(reqwest::header::LINK)
+            .and_then(|v| v.to_str().ok())
+            .map(parse_link_header)
+            .unwrap_or((None, None));
+        Ok(NotificationPage {
+            items,
+            older,
+            newer,
+            rate_limit: answer.rate_limit,
+        })
+    }
+}
+
+#[cfg(test)]
+mod link_tests {
+    use super::*;
+
+    #[test]
+    fn link_header_gives_the_older_and_newer_pages() {
+        let v = r#"<https://m.example/api/v1/notifications?limit=40&max_id=108>; rel="next", <https://m.example/api/v1/notifications?limit=40&min_id=150>; rel="prev""#;
+        assert_eq!(
+            parse_link_header(v),
+            (Some("108".into()), Some("150".into()))
+        );
+        assert_eq!(parse_link_header("garbage"), (None, None));
+    }
+}

@@ -628,6 +628,11 @@ pub(crate) async fn media_file(
 // ---------------------------------------------------------------------------------------------
 // Statuses
 
+/// One of our statuses as an entity, by id.
+pub(crate) fn status_entity_by_id(state: &MastoState, id: &str) -> Option<Value> {
+    state.publish.status(id).map(|s| status_entity(state, s))
+}
+
 fn status_entity(state: &MastoState, status: &ReceivedStatus) -> Value {
     let base = base(state);
     let domain = domain(state);
@@ -1134,7 +1139,7 @@ pub(crate) async fn get_status(
 
 /// The page of `items` (newest first by numeric id) selected by `max_id`, `since_id`, `min_id`
 /// and `limit`, as Mastodon's `paginate_by_id` does.
-fn paginate<'a, T>(
+pub(crate) fn paginate<'a, T>(
     mut items: Vec<&'a T>,
     id_of: impl Fn(&T) -> u64,
     params: &Params,
@@ -1170,7 +1175,7 @@ fn paginate<'a, T>(
 
 /// The `Link` header: `next` (older) when the page is full, `prev` (newer) when it is not
 /// empty. `keep` are the query parameters carried over.
-fn link_header(
+pub(crate) fn link_header(
     url: &str,
     keep: &[(String, String)],
     first: Option<&str>,
@@ -1197,7 +1202,7 @@ fn link_header(
         .flatten()
 }
 
-fn kept_params(params: &Params, keys: &[&str]) -> Vec<(String, String)> {
+pub(crate) fn kept_params(params: &Params, keys: &[&str]) -> Vec<(String, String)> {
     keys.iter()
         .filter_map(|&key| params.str(key).map(|value| (key.to_owned(), value)))
         .collect()

@@ -1,0 +1,243 @@
+//! Bringing each account's notifications into the inbox with a stored cursor: on first
+//! connect a backfill (30 days or 500 items, whichever comes first), afterwards only what is
+//! newer than the cursor, page by page, the cursor stored after each page is safely stored
+//! (so a restart resumes without gaps; items already stored are skipped).
+
+use chrono::{DateTime, Utc};
+use postwerk_networks::mastodon::{Mastodon, Notification, PageRequest};
+use postwerk_networks::{HttpClient, NetworkError, NetworkKind};
+use serde::Serialize;
+
+use crate::accounts::{ACCESS_TOKEN, Account, Accounts};
+use crate::inbox::{Inbox, InboxKind, NewInboxItem};
+use crate::secrets::SecretKey;
+use crate::{Error, Result};
+
+/// The first sync reads back this far at most.
+pub const BACKFILL_DAYS: i64 = 30;
+pub const BACKFILL_ITEMS: usize = 500;
+const STREAM_NOTIFICATIONS: &str = "notifications";
+
+/// What one account's sync did.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[serde(rename_all = "camelCase")]
+pub struct SyncReport {
+    pub account_id: String,
+    pub handle: String,
+    pub new_items: u32,
+    /// Why nothing (more) was read, when something went wrong or the network is not
+    /// supported yet.
+    pub problem: Option<String>,
+}
+
+/// An https URL or nothing (the webview loads remote images over https only).
+fn https_only(url: Option<String>) -> Option<String> {
+    url.filter(|u| u.starts_with("https://"))
+}
+
+/// A Mastodon notification as an inbox item (`None` for kinds the inbox does not show).
+pub fn from_mastodon(account: &Account, n: &Notification) -> Option<NewInboxItem> {
+    let kind = match n.kind.as_str() {
+        "mention" => match &n.status {
+            Some(s) if s.visibility.as_deref() == Some("direct") => InboxKind::Dm,
+            Some(s) if s.in_reply_to_account_id.as_deref() == Some(account.remote_id.as_str()) => {
+                InboxKind::Reply
+            }
+            _ => InboxKind::Mention,
+        },
+        "quote" => InboxKind::Quote,
+        "favourite" => InboxKind::Like,
+        "reblog" => InboxKind::Repost,
+        "follow" => InboxKind::Follow,
+        _ => return None,
+    };
+    let created_at = DateTime::parse_from_rfc3339(&n.created_at)
+        .map(|t| {
+            t.with_timezone(&Utc)
+                .to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+        })
+        .unwrap_or_else(|_| crate::store::now_utc());
+    let (text, html) = match (&n.status, kind) {
+        (Some(s), InboxKind::Mention | InboxKind::Reply | InboxKind::Quote | InboxKind::Dm) => (
+            crate::html::to_text(&s.content),
+            Some(crate::html::sanitize(&s.content)),
+        ),
+        (Some(s), _) => (crate::html::to_text(&s.content), None),
+        (None, _) => (String::new(), None),
+    };
+    Some(NewInboxItem {
+        account_id: account.id.clone(),
+        kind,
+        remote_id: n.id.clone(),
+        subject_id: n.status.as_ref().map(|s| s.id.clone()),
+        subject_url: n
+            .status
+            .as_ref()
+            .and_then(|s| s.url.clone().or_else(|| s.uri.clone()))
+            .filter(|u| u.starts_with("https://") || u.starts_with("http://")),
+        conversation_id: n
+            .status
+            .as_ref()
+            .map(|s| s.in_reply_to_id.clone().unwrap_or_else(|| s.id.clone())),
+        author_id: n.account.id.clone(),
+        author_handle: n.account.acct.clone(),
+        author_name: n.account.display_name.clone(),
+        author_avatar: https_only(n.account.avatar.clone()),
+        text,
+        html,
+        created_at,
+    })
+}
+
+/// Reads one Mastodon account's new notifications into the inbox.
+pub async fn sync_mastodon(
+    inbox: &Inbox,
+    accounts: &Accounts,
+    http: &HttpClient,
+    account: &Account,
+    now: DateTime<Utc>,
+) -> Result<u32> {
+    let token = accounts
+        .secrets()
+        .get(SecretKey::account(&account.id, ACCESS_TOKEN))
+        .await?
+        .ok_or_else(|| Error::NeedsReconnect {
+            account: account.id.clone(),
+            message: "the sign-in is missing from the keychain".into(),
+        })?;
+    let base = url::Url::parse(&account.server)
+        .map_err(|_| Error::Conflict(format!("bad server URL {}", account.server)))?;
+    let client = Mastodon::new(http.clone(), base);
+    let mut new_items = 0u32;
+    match inbox.cursor(&account.id, STREAM_NOTIFICATIONS).await? {
+        None => {
+            // Backfill, newest first, back to 30 days or 500 items.
+            let oldest = now - chrono::Duration::days(BACKFILL_DAYS);
+            let mut request = PageRequest {
+                limit: 80,
+                ..PageRequest::default()
+            };
+            let mut newest: Option<String> = None;
+            let mut read = 0usize;
+            loop {
+                let page = client
+                    .notifications(&token, &request)
+                    .await
+                    .map_err(Error::Network)?;
+                if newest.is_none() {
+                    newest = page.items.first().map(|n| n.id.clone());
+                }
+                let mut stop = page.items.is_empty();
+                let mut batch = Vec::new();
+                for n in &page.items {
+                    let at =
+                        DateTime::parse_from_rfc3339(&n.created_at).map(|t| t.with_timezone(&Utc));
+                    if read >= BACKFILL_ITEMS || at.is_ok_and(|t| t < oldest) {
+                        stop = true;
+                        break;
+                    }
+                    read += 1;
+                    if let Some(item) = from_mastodon(account, n) {
+                        batch.push(item);
+                    }
+                }
+                new_items += u32::try_from(inbox.ingest(&batch).await?.len()).unwrap_or(u32::MAX);
+                match (&page.older, stop) {
+                    (Some(older), false) => request.max_id = Some(older.clone()),
+                    _ => break,
+                }
+            }
+            if let Some(newest) = newest {
+                inbox
+                    .set_cursor(&account.id, STREAM_NOTIFICATIONS, &newest)
+                    .await?;
+            }
+        }
+        Some(cursor) => {
+            // Forward from the cursor: each `min_id` page is the one right after it.
+            let mut cursor = cursor;
+            loop {
+                let page = client
+                    .notifications(
+                        &token,
+                        &PageRequest {
+                            min_id: Some(cursor.clone()),
+                            limit: 80,
+                            ..PageRequest::default()
+                        },
+                    )
+                    .await
+                    .map_err(Error::Network)?;
+                if page.items.is_empty() {
+                    break;
+                }
+                let batch: Vec<NewInboxItem> = page
+                    .items
+                    .iter()
+                    .filter_map(|n| from_mastodon(account, n))
+                    .collect();
+                new_items += u32::try_from(inbox.ingest(&batch).await?.len()).unwrap_or(u32::MAX);
+                let newest = page
+                    .items
+                    .iter()
+                    .map(|n| n.id.clone())
+                    .max_by_key(|id| (id.len(), id.clone()))
+                    .unwrap_or(cursor.clone());
+                inbox
+                    .set_cursor(&account.id, STREAM_NOTIFICATIONS, &newest)
+                    .await?;
+                if newest == cursor {
+                    break;
+                }
+                cursor = newest;
+            }
+        }
+    }
+    Ok(new_items)
+}
+
+/// Syncs every account of a workspace (or all); one report per account.
+pub async fn sync_all(
+    inbox: &Inbox,
+    accounts: &Accounts,
+    http: &HttpClient,
+    workspace_id: Option<&str>,
+    now: DateTime<Utc>,
+) -> Result<Vec<SyncReport>> {
+    let list = match workspace_id {
+        Some(w) => accounts.list(w).await?,
+        None => accounts.list_all().await?,
+    };
+    let mut reports = Vec::new();
+    for account in list {
+        let result = match account.network {
+            NetworkKind::Mastodon => sync_mastodon(inbox, accounts, http, &account, now).await,
+            other => Err(Error::invalid(
+                "network",
+                format!("the inbox does not read {} yet", other.display_name()),
+            )),
+        };
+        let (new_items, problem) = match result {
+            Ok(n) => (n, None),
+            Err(Error::Network(NetworkError::RateLimited { retry_after, .. })) => (
+                0,
+                Some(format!(
+                    "rate limited; Postwerk tries again in {} s",
+                    retry_after.map_or(60, |d| d.as_secs())
+                )),
+            ),
+            Err(e) => (0, Some(e.to_string())),
+        };
+        if let Some(p) = &problem {
+            tracing::info!(account = %account.id, problem = %p, "inbox sync stopped");
+        }
+        reports.push(SyncReport {
+            account_id: account.id.clone(),
+            handle: account.handle.clone(),
+            new_items,
+            problem,
+        });
+    }
+    Ok(reports)
+}

@@ -1,0 +1,209 @@
+//! Mastodon notifications into the inbox against the fake server: kinds mapped, HTML reduced
+//! to the safe subset, the backfill limit, forward paging from the stored cursor, and a sync
+//! cut short by a server error resuming without gaps or duplicates.
+
+mod common;
+
+use postwerk_core::inbox::{InboxFilter, InboxKind};
+
+use common::env;
+
+fn all(ws: &str) -> InboxFilter {
+    InboxFilter {
+        workspace_id: ws.to_string(),
+        limit: Some(500),
+        ..Default::default()
+    }
+}
+
+#[tokio::test]
+async fn notifications_arrive_mapped_and_sanitised_and_later_syncs_add_only_new_ones() {
+    let env = env().await;
+    let ours = env
+        .draft("Frisches Brot", vec![], env.only(&env.masto_account))
+        .await;
+    env.core.publisher().publish_now(&ours).await.unwrap();
+    let our_status = env.mastodon.statuses()[0].id.clone();
+    let m = &env.mastodon;
+    m.add_notification(
+        "mention",
+        "mallory@evil.example",
+        Some(r#"<p>Hallo <img src=x onerror="window.__pwned=1"><a href="javascript:window.__pwned=1">klick</a> <script>window.__pwned=1</script></p>"#),
+        None,
+        None,
+    );
+    m.add_notification(
+        "favourite",
+        "bob@other.example",
+        None,
+        None,
+        Some(&our_status),
+    );
+    m.add_notification("follow", "cy@other.example", None, None, None);
+    m.add_notification(
+        "mention",
+        "dora@other.example",
+        Some(r#"<p><span class="h-card"><a href="https://x.example/@ada" class="u-url mention">@<span>ada</span></a></span> Ist das Brot vegan?</p>"#),
+        Some(&our_status),
+        None,
+    );
+    m.add_notification(
+        "reblog",
+        "emil@other.example",
+        None,
+        None,
+        Some(&our_status),
+    );
+
+    let reports = env.core.sync_inbox(Some(&env.workspace)).await.unwrap();
+    let masto = reports
+        .iter()
+        .find(|r| r.account_id == env.masto_account)
+        .unwrap();
+    assert_eq!((masto.new_items, masto.problem.as_deref()), (5, None));
+    let bsky = reports
+        .iter()
+        .find(|r| r.account_id == env.bsky_account)
+        .unwrap();
+    assert!(
+        bsky.problem
+            .as_deref()
+            .unwrap()
+            .contains("does not read Bluesky yet")
+    );
+
+    let items = env
+        .core
+        .inbox()
+        .list(&all(&env.workspace))
+        .await
+        .unwrap()
+        .items;
+    let kinds: Vec<InboxKind> = items.iter().map(|i| i.kind).collect();
+    assert_eq!(
+        kinds,
+        [
+            InboxKind::Repost,
+            InboxKind::Reply,
+            InboxKind::Follow,
+            InboxKind::Like,
+            InboxKind::Mention
+        ]
+    );
+    let hostile = items
+        .iter()
+        .find(|i| i.author_handle == "mallory@evil.example")
+        .unwrap();
+    let html = hostile.html.as_deref().unwrap().to_lowercase();
+    for bad in ["<script", "onerror", "javascript:", "<img"] {
+        assert!(!html.contains(bad), "{html}");
+    }
+    assert_eq!(hostile.text, "Hallo klick");
+    let reply = items.iter().find(|i| i.kind == InboxKind::Reply).unwrap();
+    assert_eq!(reply.text, "@ada Ist das Brot vegan?");
+    assert!(
+        reply
+            .html
+            .as_deref()
+            .unwrap()
+            .contains(r#"href="https://x.example/@ada""#)
+    );
+
+    // 120 more: read forward from the cursor in pages of 80, each once.
+    for i in 0..120 {
+        m.add_notification(
+            "mention",
+            "fan@other.example",
+            Some(&format!("<p>Nachricht {i}</p>")),
+            None,
+            None,
+        );
+    }
+    // The second page fails: what was read stays, the rest comes with the next sync.
+    m.fail_next("/api/v1/notifications", 502, 1);
+    let first_try = env.core.sync_inbox(Some(&env.workspace)).await.unwrap();
+    let first_try = first_try
+        .iter()
+        .find(|r| r.account_id == env.masto_account)
+        .unwrap();
+    assert!(first_try.problem.is_some(), "{first_try:?}");
+    let again = env.core.sync_inbox(Some(&env.workspace)).await.unwrap();
+    let again = again
+        .iter()
+        .find(|r| r.account_id == env.masto_account)
+        .unwrap();
+    assert_eq!(
+        first_try.new_items + again.new_items,
+        120,
+        "{first_try:?} {again:?}"
+    );
+    let items = env
+        .core
+        .inbox()
+        .list(&all(&env.workspace))
+        .await
+        .unwrap()
+        .items;
+    assert_eq!(items.len(), 125);
+    let mut texts: Vec<&str> = items
+        .iter()
+        .map(|i| i.text.as_str())
+        .filter(|t| t.starts_with("Nachricht"))
+        .collect();
+    texts.sort_unstable();
+    texts.dedup();
+    assert_eq!(texts.len(), 120, "no gaps, no duplicates");
+    let nothing = env.core.sync_inbox(Some(&env.workspace)).await.unwrap();
+    assert_eq!(
+        nothing
+            .iter()
+            .find(|r| r.account_id == env.masto_account)
+            .unwrap()
+            .new_items,
+        0
+    );
+}
+
+#[tokio::test]
+async fn the_first_sync_reads_back_at_most_500_items() {
+    let env = env().await;
+    for i in 0..620 {
+        env.mastodon.add_notification(
+            "mention",
+            "fan@other.example",
+            Some(&format!("<p>Alt {i}</p>")),
+            None,
+            None,
+        );
+    }
+    let reports = env.core.sync_inbox(Some(&env.workspace)).await.unwrap();
+    let masto = reports
+        .iter()
+        .find(|r| r.account_id == env.masto_account)
+        .unwrap();
+    assert_eq!(masto.new_items, 500);
+    let items = env
+        .core
+        .inbox()
+        .list(&all(&env.workspace))
+        .await
+        .unwrap()
+        .items;
+    assert_eq!(items[0].text, "Alt 619", "the newest are kept");
+    env.mastodon.add_notification(
+        "mention",
+        "fan@other.example",
+        Some("<p>Neu</p>"),
+        None,
+        None,
+    );
+    let reports = env.core.sync_inbox(Some(&env.workspace)).await.unwrap();
+    assert_eq!(
+        reports
+            .iter()
+            .find(|r| r.account_id == env.masto_account)
+            .unwrap()
+            .new_items,
+        1
+    );
+}

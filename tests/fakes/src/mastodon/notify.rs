@@ -1,0 +1,156 @@
+//! Notifications (`GET /api/v1/notifications`): what other people did to the signed-in
+//! account, newest first, with `types[]` / `exclude_types[]`, `limit` (40, at most 80) and
+//! `max_id` / `since_id` / `min_id` pagination with a `Link` header, as Mastodon 4.x answers.
+
+use axum::extract::State;
+use axum::http::HeaderMap;
+use axum::http::StatusCode;
+use axum::http::header::LINK;
+use axum::response::{IntoResponse, Response};
+use serde_json::{Value, json};
+
+use super::publish::{kept_params, link_header, paginate, status_entity_by_id};
+use super::{MastoState, Shared, authorize_user};
+use crate::common::{Params, iso_ms, json_response, lock};
+
+/// A notification the test made happen.
+#[derive(Debug, Clone)]
+pub(crate) struct FakeNotification {
+    pub id: u64,
+    /// mention, status, reblog, follow, favourite, quote, …
+    pub kind: String,
+    pub created_at: String,
+    pub from_acct: String,
+    pub from_name: String,
+    /// The other person's status (mention, quote): its id and HTML as their server wrote it.
+    pub status: Option<(String, String, Option<String>)>,
+    /// One of our statuses (favourite, reblog).
+    pub our_status: Option<String>,
+}
+
+#[derive(Debug, Default)]
+pub(crate) struct NotifyState {
+    pub items: Vec<FakeNotification>,
+    next_id: u64,
+}
+
+impl NotifyState {
+    pub(crate) fn add(
+        &mut self,
+        kind: &str,
+        from_acct: &str,
+        html: Option<&str>,
+        in_reply_to: Option<&str>,
+        our_status: Option<&str>,
+    ) -> u64 {
+        if self.next_id == 0 {
+            self.next_id = 300_000;
+        }
+        self.next_id += 1;
+        let id = self.next_id;
+        let name = from_acct.split('@').next().unwrap_or(from_acct).to_string();
+        self.items.push(FakeNotification {
+            id,
+            kind: kind.to_string(),
+            created_at: iso_ms(chrono::Utc::now()),
+            from_acct: from_acct.to_string(),
+            from_name: format!("{name} (remote)"),
+            status: html.map(|h| {
+                (
+                    format!("{}", 900_000 + id),
+                    h.to_string(),
+                    in_reply_to.map(str::to_string),
+                )
+            }),
+            our_status: our_status.map(str::to_string),
+        });
+        id
+    }
+}
+
+fn remote_account(base: &str, acct: &str, name: &str) -> Value {
+    let (user, domain) = acct.split_once('@').unwrap_or((acct, "remote.example"));
+    json!({
+        "id": format!("{}", 700_000 + acct.bytes().map(u64::from).sum::<u64>()),
+        "username": user,
+        "acct": acct,
+        "display_name": name,
+        "url": format!("https://{domain}/@{user}"),
+        "avatar": format!("{base}system/accounts/avatars/remote.png"),
+        "avatar_static": format!("{base}system/accounts/avatars/remote.png"),
+        "bot": false,
+        "locked": false,
+        "emojis": [],
+        "fields": [],
+    })
+}
+
+fn entity(state: &MastoState, n: &FakeNotification) -> Value {
+    let base = state.base.as_str();
+    let account = remote_account(base, &n.from_acct, &n.from_name);
+    let status = match (&n.status, &n.our_status) {
+        (Some((id, html, reply)), _) => json!({
+            "id": id,
+            "created_at": n.created_at,
+            "in_reply_to_id": reply,
+            "in_reply_to_account_id": reply.as_ref().map(|_| super::ACCOUNT_ID),
+            "visibility": if n.kind == "mention" && html.contains("direct") { "direct" } else { "public" },
+            "url": format!("{base}@{}/{id}", n.from_acct),
+            "uri": format!("{base}users/{}/statuses/{id}", n.from_acct),
+            "content": html,
+            "account": account.clone(),
+            "media_attachments": [],
+            "mentions": [],
+            "tags": [],
+            "emojis": [],
+        }),
+        (None, Some(ours)) => status_entity_by_id(state, ours).unwrap_or(Value::Null),
+        _ => Value::Null,
+    };
+    json!({
+        "id": n.id.to_string(),
+        "type": n.kind,
+        "group_key": format!("ungrouped-{}", n.id),
+        "created_at": n.created_at,
+        "account": account,
+        "status": status,
+    })
+}
+
+/// `GET /api/v1/notifications`.
+pub(crate) async fn list(
+    State(shared): State<Shared>,
+    headers: HeaderMap,
+    params: Params,
+) -> Response {
+    let state = lock(&shared.state);
+    if let Err(err) = authorize_user(&state, &headers, &["read", "read:notifications"]) {
+        return err.into_response();
+    }
+    let types = params.strings("types");
+    let exclude = params.strings("exclude_types").unwrap_or_default();
+    let candidates: Vec<&FakeNotification> = state
+        .notify
+        .items
+        .iter()
+        .filter(|n| types.as_ref().is_none_or(|t| t.contains(&n.kind)))
+        .filter(|n| !exclude.contains(&n.kind))
+        .collect();
+    let (page, limit) = paginate(candidates, |n| n.id, &params, 40, 80);
+    let body: Vec<Value> = page.iter().map(|n| entity(&state, n)).collect();
+    let mut response = json_response(StatusCode::OK, &Value::Array(body));
+    let url = format!("{}api/v1/notifications", state.base.as_str());
+    let keep = kept_params(&params, &["limit"]);
+    let first = page.first().map(|n| n.id.to_string());
+    let last = page.last().map(|n| n.id.to_string());
+    if let Some(link) = link_header(
+        &url,
+        &keep,
+        first.as_deref(),
+        last.as_deref(),
+        page.len() == limit,
+    ) {
+        response.headers_mut().insert(LINK, link);
+    }
+    response
+}
