@@ -79,6 +79,9 @@ enum Command {
     /// Scheduled posts.
     #[command(subcommand)]
     Queue(QueueCmd),
+    /// Mentions, replies and messages from every account.
+    #[command(subcommand)]
+    Inbox(InboxCmd),
     /// Run the scheduler without a window: publishes due posts until stopped (Ctrl+C).
     Daemon {
         /// Publish what is due now, settle what a crash left open, and exit.
@@ -156,6 +159,32 @@ enum QueueCmd {
     Cancel { target: String },
     /// Send a missed, paused or failed scheduled post now.
     Publish { target: String },
+}
+
+#[derive(Subcommand)]
+enum InboxCmd {
+    /// Read new notifications of every account (of a workspace) into the inbox.
+    Sync {
+        #[arg(long, short)]
+        workspace: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// List the inbox, newest first.
+    List {
+        #[arg(long, short)]
+        workspace: Option<String>,
+        /// Only unread items.
+        #[arg(long)]
+        unread: bool,
+        /// Words to find in the author or the text.
+        #[arg(long)]
+        search: Option<String>,
+        #[arg(long, default_value_t = 50)]
+        limit: u32,
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Subcommand)]
@@ -290,6 +319,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Queue(QueueCmd::List { workspace, json }) => queue(&core, workspace, json).await,
         Command::Queue(cmd) => queue_action(&core, cmd).await,
+        Command::Inbox(cmd) => inbox(&core, cmd).await,
         Command::Daemon { once } => daemon(&core, once).await,
         Command::Doctor { json } => doctor(&core, json).await,
     };
@@ -885,6 +915,80 @@ async fn daemon(core: &Core, once: bool) -> anyhow::Result<()> {
             Ok(())
         }
     }
+}
+
+async fn workspace_or_current(core: &Core, workspace: Option<String>) -> anyhow::Result<String> {
+    if let Some(w) = workspace {
+        return Ok(core.workspaces().find(&w).await?.id);
+    }
+    core.settings()
+        .get()
+        .await?
+        .current_workspace_id
+        .ok_or_else(|| {
+            anyhow::anyhow!("there is no workspace yet; add one with `postwerk workspace add`")
+        })
+}
+
+async fn inbox(core: &Core, cmd: InboxCmd) -> anyhow::Result<()> {
+    match cmd {
+        InboxCmd::Sync { workspace, json } => {
+            let ws = match workspace {
+                Some(w) => Some(core.workspaces().find(&w).await?.id),
+                None => None,
+            };
+            let reports = core.sync_inbox(ws.as_deref()).await?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&reports)?);
+                return Ok(());
+            }
+            for r in &reports {
+                match &r.problem {
+                    None => println!("{}: {} new", r.handle, r.new_items),
+                    Some(p) => println!("{}: {} new; {p}", r.handle, r.new_items),
+                }
+            }
+        }
+        InboxCmd::List {
+            workspace,
+            unread,
+            search,
+            limit,
+            json,
+        } => {
+            let filter = postwerk_core::inbox::InboxFilter {
+                workspace_id: workspace_or_current(core, workspace).await?,
+                unread: unread.then_some(true),
+                query: search,
+                limit: Some(limit),
+                ..Default::default()
+            };
+            let page = core.inbox().list(&filter).await?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&page.items)?);
+                return Ok(());
+            }
+            if page.items.is_empty() {
+                println!(
+                    "The inbox is empty. Run `postwerk inbox sync` to read new notifications."
+                );
+            }
+            for i in &page.items {
+                println!(
+                    "{} {} {:<8} {:<30} {}",
+                    if i.read { " " } else { "●" },
+                    i.created_at
+                        .get(..16)
+                        .unwrap_or(&i.created_at)
+                        .replace('T', " "),
+                    i.kind.as_str(),
+                    i.author_handle,
+                    i.text.lines().next().unwrap_or("")
+                );
+            }
+        }
+    }
+    Ok(())
 }
 
 async fn doctor(core: &Core, json: bool) -> anyhow::Result<()> {

@@ -377,3 +377,47 @@ async fn queue_slots_post_queue_then_move_pause_and_cancel() {
     assert!(String::from_utf8_lossy(&again.stderr).contains("not paused"));
     assert_eq!(bsky.records().len(), 0);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+#[ignore = "needs the OS keychain: runs through scripts/test"]
+async fn inbox_sync_then_list_unread_and_search() {
+    let mastodon = FakeMastodon::start().await;
+    let bsky = FakeBluesky::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path();
+    ok(&run(data, &bsky, &["workspace", "add", "Acme"], ""));
+    ok(&add_mastodon(data, &bsky, &mastodon, &[]).await);
+    let empty = ok(&run(data, &bsky, &["inbox", "list"], ""));
+    assert!(empty.contains("The inbox is empty"), "{empty}");
+    mastodon.add_notification(
+        "mention",
+        "bob@other.example",
+        Some("<p>Gibt es heute Zimtschnecken?</p>"),
+        None,
+        None,
+    );
+    mastodon.add_notification("follow", "cy@other.example", None, None, None);
+    let synced = ok(&run(data, &bsky, &["inbox", "sync"], ""));
+    assert!(synced.contains("2 new"), "{synced}");
+    assert!(ok(&run(data, &bsky, &["inbox", "sync"], "")).contains("0 new"));
+    let items: Vec<serde_json::Value> = serde_json::from_str(&ok(&run(
+        data,
+        &bsky,
+        &["inbox", "list", "--unread", "--json"],
+        "",
+    )))
+    .unwrap();
+    assert_eq!(items.len(), 2);
+    assert_eq!(items[1]["kind"], "mention");
+    assert_eq!(items[1]["text"], "Gibt es heute Zimtschnecken?");
+    let found = ok(&run(
+        data,
+        &bsky,
+        &["inbox", "list", "--search", "zimt"],
+        "",
+    ));
+    assert!(
+        found.contains("bob@other.example") && !found.contains("cy@other.example"),
+        "{found}"
+    );
+}
