@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import { By, Key, until } from "selenium-webdriver";
-import { cli, find, launch, newDataDir, screenshot, startFakes } from "./harness.mjs";
+import { cli, find, launch, newDataDir, playBrowser, screenshot, startFakes } from "./harness.mjs";
 
 let fakes;
 const running = new Set();
@@ -236,6 +236,87 @@ test("schedule from Compose in the workspace's zone, see it in the calendar, dra
   const inQueue = JSON.parse(cli(data, "queue", "list", "--json")).find((i) => i.queued);
   assert.equal(inQueue.scheduledLocal, monday);
   assert.equal(inQueue.text, "Monday muffins");
+  await app.quit();
+  running.delete(app);
+});
+
+test("a Mastodon post is handed over to the server, shown as held by Mastodon, and moved there too", async () => {
+  const zone = "America/New_York";
+  const data = newDataDir();
+  cli(data, "workspace", "add", "Deli", "--tz", zone);
+  const app = await launch(data, { LANG: "en_US.UTF-8", TZ: "UTC", ...fakes.env, POSTWERK_OAUTH_PORTS: "47891,47892" });
+  running.add(app);
+  const { driver } = app;
+
+  await (await find(driver, "nav-accounts")).click();
+  await (await find(driver, "account-add")).click();
+  await (await driver.wait(until.elementLocated(By.css('[data-testid="network-option"][data-network="mastodon"]')), 10_000)).click();
+  await (await find(driver, "mastodon-instance")).sendKeys(fakes.mastodon);
+  await (await find(driver, "mastodon-submit")).click();
+  const field = await find(driver, "mastodon-authorize-url", 20_000);
+  await driver.wait(async () => (await field.getAttribute("value")).startsWith("http"), 10_000);
+  await playBrowser(await field.getAttribute("value"));
+  await driver.wait(until.elementLocated(By.css('[data-testid="account-row"][data-network="mastodon"]')), 20_000);
+  await driver.wait(async () => (await driver.findElements(By.css('[role="dialog"]'))).length === 0, 10_000, "the connect dialog stayed open");
+  const [account] = JSON.parse(cli(data, "account", "list", "--json"));
+
+  await clickWhenFree(driver, await find(driver, "nav-compose"));
+  const chip = await driver.wait(until.elementLocated(By.css(`[data-testid="compose-target"][data-account-id="${account.id}"]`)), 10_000);
+  if ((await chip.getAttribute("aria-pressed")) !== "true") await chip.click();
+  const text = "Pastrami special, Thursday only";
+  await (await find(driver, "compose-text")).sendKeys(text);
+  const day = dayIn(zone, 2);
+  await clickWhenFree(driver, await find(driver, "compose-schedule"));
+  await setInput(driver, await find(driver, "schedule-date"), day);
+  await setInput(driver, await find(driver, "schedule-time"), "09:00");
+  await find(driver, "schedule-resolved");
+  await clickWhenFree(driver, await find(driver, "schedule-submit"));
+
+  // The app's scheduler hands it to Mastodon's own scheduler; the result says who holds it now.
+  const row = await driver.wait(
+    until.elementLocated(By.css(`[data-testid="schedule-result"][data-account-id="${account.id}"][data-state="handed_off"]`)),
+    30_000,
+    "the post was not handed over to Mastodon",
+  );
+  const held = await row.findElement(By.css('[data-testid="held-by"]'));
+  await driver.wait(async () => (await held.getAttribute("data-held-by")) === "network", 10_000);
+  assert.equal(await textOf(driver, held), "Held by Mastodon — goes out even when your computer is off");
+  await screenshot(driver, "calendar-mastodon-held");
+  let [item] = JSON.parse(cli(data, "queue", "list", "--json"));
+  assert.equal(item.state, "handed_off");
+  assert.equal(item.heldBy, "network");
+  assert.equal(item.scheduledLocal, `${day} 09:00`);
+  const onServer = async () => (await fakes.mastodonControl("GET", "/_fake/scheduled")).filter((s) => !s.deleted && JSON.stringify(s.params).includes(text));
+  let scheduled = await onServer();
+  assert.equal(scheduled.length, 1);
+  assert.equal(Date.parse(scheduled[0].scheduledAt), Date.parse(item.scheduledAt));
+
+  // In the calendar: held by Mastodon; moved by a drop, and moved on the server as well.
+  await clickWhenFree(driver, await find(driver, "schedule-open-calendar"));
+  const placed = await driver.wait(until.elementLocated(chipSelector(item.targetId)), 15_000);
+  assert.equal(await (await placed.findElement(By.css('[data-testid="held-by"]'))).getAttribute("data-held-by"), "network");
+  const shown = await driver.executeScript("return [...document.querySelectorAll('[data-testid=\"calendar-day\"]')].map((d) => d.dataset.day);");
+  const newDay = shown.includes(dayIn(zone, 3)) ? dayIn(zone, 3) : dayIn(zone, 1);
+  // HTML5 drag played with DragEvents (see the first test for why).
+  await driver.executeScript(
+    `const [source, target] = arguments;
+     const data = new DataTransfer();
+     const fire = (el, type) => el.dispatchEvent(new DragEvent(type, { bubbles: true, cancelable: true, dataTransfer: data }));
+     fire(source, "dragstart"); fire(target, "dragover"); fire(target, "drop"); fire(source, "dragend");`,
+    placed,
+    await driver.findElement(By.css(`[data-testid="calendar-day"][data-day="${newDay}"]`)),
+  );
+  await driver.wait(
+    until.elementLocated(By.css(`[data-testid="calendar-day"][data-day="${newDay}"] [data-testid="calendar-item"][data-local-time="${newDay} 09:00"][data-state="handed_off"]`)),
+    20_000,
+    "the Mastodon post did not move",
+  );
+  [item] = JSON.parse(cli(data, "queue", "list", "--json"));
+  assert.equal(item.scheduledLocal, `${newDay} 09:00`);
+  assert.equal(item.state, "handed_off");
+  scheduled = await onServer();
+  assert.equal(scheduled.length, 1);
+  assert.equal(Date.parse(scheduled[0].scheduledAt), Date.parse(item.scheduledAt));
   await app.quit();
   running.delete(app);
 });

@@ -263,6 +263,12 @@ describe("calendar", () => {
     await fireEvent.click(within(dialog).getByTestId("item-move"));
     await vi.waitFor(() => expect(api.rescheduleTarget).toHaveBeenCalledWith("t-1", "2026-12-20 17:30"));
     await vi.waitFor(() => expect(day("2026-12-20").contains(chip("t-1"))).toBe(true));
+    expect(within(dialog).getByTestId("item-when").dataset.localTime).toBe("2026-12-20 17:30");
+
+    // WebKit drops focus from a button that becomes disabled: Escape still closes.
+    (document.activeElement as HTMLElement | null)?.blur();
+    await fireEvent.keyDown(window, { key: "Escape" });
+    await vi.waitFor(() => expect(screen.queryByTestId("item-dialog")).toBeNull());
   });
 
   it("makes missed posts stand out and sends one now", async () => {

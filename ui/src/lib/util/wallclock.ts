@@ -177,6 +177,11 @@ export function formatTime(time: string, locale: string): string {
   return format(locale, { hour: "numeric", minute: "2-digit" }, asUtc("2000-01-01", time));
 }
 
+/** "9 AM" / "09 Uhr" for the hour rows of a day. */
+export function formatHour(hour: number, locale: string): string {
+  return format(locale, { hour: "numeric" }, asUtc("2000-01-01", `${pad(hour)}:00`));
+}
+
 /** "Tue, Mar 3" style. */
 export function formatDayShort(day: DayKey, locale: string): string {
   return format(locale, { weekday: "short", month: "short", day: "numeric" }, asUtc(day));
