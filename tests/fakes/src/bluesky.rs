@@ -31,6 +31,7 @@ use crate::common::{
 };
 use crate::faults::{self, Faults, Flavor, HasFaults};
 
+pub(crate) mod notify;
 pub(crate) mod page;
 mod repo;
 
@@ -128,6 +129,7 @@ struct BskyState {
     create_session_calls: usize,
     refresh_calls: usize,
     repo: repo::RepoState,
+    notify: notify::NotifyState,
 }
 
 impl BskyState {
@@ -380,6 +382,7 @@ impl FakeBluesky {
                 create_session_calls: 0,
                 refresh_calls: 0,
                 repo: repo::RepoState::default(),
+                notify: notify::NotifyState::default(),
             })),
             recorder: Recorder::default(),
             faults: Arc::default(),
@@ -408,6 +411,22 @@ impl FakeBluesky {
         lock(&self.shared.state)
             .add_account(handle, email, app_password, display_name)
             .unwrap_or_else(|err| panic!("FakeBluesky::add_account: {err}"))
+    }
+
+    /// Someone did something to the account `to_handle`: `reason` is like, repost, follow,
+    /// mention, reply or quote; `text` the post's text (mention, reply, quote); `subject` the
+    /// post it is about (like, repost) or replies to. Returns the notification's record URI.
+    pub fn add_notification(
+        &self,
+        to_handle: &str,
+        reason: &str,
+        from_handle: &str,
+        text: Option<&str>,
+        subject: Option<&str>,
+    ) -> String {
+        lock(&self.shared.state)
+            .add_notification(to_handle, reason, from_handle, text, subject)
+            .unwrap_or_else(|err| panic!("FakeBluesky::add_notification: {err}"))
     }
 
     /// Lifetime of access tokens issued from now on (default 2 hours).
@@ -721,6 +740,7 @@ fn dispatch(shared: &Shared, nsid: &str, req: &Xrpc) -> XrpcResult {
         "com.atproto.repo.deleteRecord" => (Kind::Procedure, repo::delete_record),
         "com.atproto.repo.getRecord" => (Kind::Query, repo::get_record),
         "com.atproto.repo.listRecords" => (Kind::Query, repo::list_records),
+        "app.bsky.notification.listNotifications" => (Kind::Query, notify::list_notifications),
         _ => {
             return Err(XrpcError::new(
                 StatusCode::NOT_IMPLEMENTED,

@@ -182,12 +182,17 @@ impl Inbox {
         }
         let received = now_utc();
         let mut used = std::collections::HashSet::new();
+        // Items come newest first: of those in the same millisecond, the first gets the
+        // highest id.
+        let mut same_ms: std::collections::HashMap<i64, u64> = std::collections::HashMap::new();
         let keyed: Vec<(i64, &NewInboxItem)> = items
             .iter()
             .map(|item| {
-                let mut id = time_id(item);
+                let rank = same_ms.entry(created_ms(item)).or_default();
+                let mut id = time_id(item, *rank);
+                *rank += 1;
                 while !used.insert(id) {
-                    id += 1;
+                    id -= 1;
                 }
                 (id, item)
             })
@@ -220,7 +225,7 @@ impl Inbox {
                     .push_bind(&received);
             });
             // Skips items already stored, and (rarely) an id taken by another item: those
-            // are found below and stored under the next free id.
+            // are found below and stored under the nearest free id.
             q.push(" ON CONFLICT DO NOTHING RETURNING id");
             let rows: Vec<(i64,)> = q.build_query_as().fetch_all(&mut *tx).await?;
             let inserted: std::collections::HashSet<i64> = rows.iter().map(|(id,)| *id).collect();
@@ -236,9 +241,11 @@ impl Inbox {
                 if stored {
                     continue;
                 }
+                // The nearest free id below: a later batch of the same millisecond holds older
+                // items (syncs walk back in time).
                 let free: i64 = sqlx::query_scalar(
-                    "SELECT min(c.id + 1) FROM inbox_items c WHERE c.id >= ?1 \
-                     AND NOT EXISTS (SELECT 1 FROM inbox_items n WHERE n.id = c.id + 1)",
+                    "SELECT max(c.id - 1) FROM inbox_items c WHERE c.id <= ?1 \
+                     AND NOT EXISTS (SELECT 1 FROM inbox_items n WHERE n.id = c.id - 1)",
                 )
                 .bind(id)
                 .fetch_one(&mut *tx)
@@ -417,26 +424,23 @@ impl Inbox {
     }
 }
 
-/// A time-ordered id: the creation time in milliseconds times 4096, plus 12 bits from the
-/// remote id (so items of the same millisecond keep their order or rarely meet).
-fn time_id(item: &NewInboxItem) -> i64 {
-    use std::hash::{Hash, Hasher};
-    let ms = chrono::DateTime::parse_from_rfc3339(&item.created_at)
+fn created_ms(item: &NewInboxItem) -> i64 {
+    chrono::DateTime::parse_from_rfc3339(&item.created_at)
         .map(|t| t.timestamp_millis())
         .unwrap_or(0)
-        .max(0);
-    // Numeric ids (Mastodon's) grow with time: items of the same millisecond keep their
-    // order. Others are spread by a hash.
+        .max(0)
+}
+
+/// A time-ordered id: the creation time in milliseconds times 4096, plus 12 bits that keep
+/// items of the same millisecond in order: from the remote id when it is a number that grows
+/// with time (Mastodon's), else from the item's rank among those of its millisecond in the
+/// batch (which comes newest first).
+fn time_id(item: &NewInboxItem, rank: u64) -> i64 {
     let low = match item.remote_id.parse::<u64>() {
         Ok(n) => 2048 + n % 2048,
-        Err(_) => {
-            let mut h = std::collections::hash_map::DefaultHasher::new();
-            item.account_id.hash(&mut h);
-            item.remote_id.hash(&mut h);
-            h.finish() % 2048
-        }
+        Err(_) => 2047 - rank.min(2047),
     };
-    ms.saturating_mul(4096) + i64::try_from(low).unwrap_or(0)
+    created_ms(item).saturating_mul(4096) + i64::try_from(low).unwrap_or(0)
 }
 
 fn row_to_item(r: &sqlx::sqlite::SqliteRow) -> Result<InboxItem> {

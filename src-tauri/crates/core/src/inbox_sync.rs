@@ -4,6 +4,7 @@
 //! (so a restart resumes without gaps; items already stored are skipped).
 
 use chrono::{DateTime, Utc};
+use postwerk_networks::bluesky::{self, BskyNotification};
 use postwerk_networks::mastodon::{Mastodon, Notification, PageRequest};
 use postwerk_networks::{HttpClient, NetworkError, NetworkKind};
 use serde::Serialize;
@@ -88,6 +89,124 @@ pub fn from_mastodon(account: &Account, n: &Notification) -> Option<NewInboxItem
         html,
         created_at,
     })
+}
+
+/// A Bluesky notification as an inbox item (`None` for reasons the inbox does not show).
+pub fn from_bluesky(account: &Account, n: &BskyNotification) -> Option<NewInboxItem> {
+    let kind = match n.reason.as_str() {
+        "mention" => InboxKind::Mention,
+        "reply" => InboxKind::Reply,
+        "quote" => InboxKind::Quote,
+        "like" => InboxKind::Like,
+        "repost" => InboxKind::Repost,
+        "follow" => InboxKind::Follow,
+        _ => return None,
+    };
+    let created_at = DateTime::parse_from_rfc3339(&n.indexed_at)
+        .map(|t| {
+            t.with_timezone(&Utc)
+                .to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+        })
+        .unwrap_or_else(|_| crate::store::now_utc());
+    let own_handle = account.handle.trim_start_matches('@');
+    let (subject_id, subject_url) = match kind {
+        InboxKind::Mention | InboxKind::Reply | InboxKind::Quote => (
+            Some(n.uri.clone()),
+            bluesky::post_web_url(&n.author.handle, &n.uri),
+        ),
+        InboxKind::Like | InboxKind::Repost => (
+            n.reason_subject.clone(),
+            n.reason_subject
+                .as_deref()
+                .and_then(|s| bluesky::post_web_url(own_handle, s)),
+        ),
+        _ => (
+            None,
+            Some(format!("https://bsky.app/profile/{}", n.author.handle)),
+        ),
+    };
+    Some(NewInboxItem {
+        account_id: account.id.clone(),
+        kind,
+        remote_id: n.uri.clone(),
+        subject_id,
+        subject_url,
+        conversation_id: Some(n.root_uri().unwrap_or_else(|| n.uri.clone())),
+        author_id: n.author.did.clone(),
+        author_handle: n.author.handle.clone(),
+        author_name: n.author.display_name.clone().unwrap_or_default(),
+        author_avatar: https_only(n.author.avatar.clone()),
+        text: n.text(),
+        html: None,
+        created_at,
+    })
+}
+
+/// Reads one Bluesky account's new notifications into the inbox. Bluesky pages only back in
+/// time: the sync walks from the newest until it meets what the stored cursor says it saw,
+/// and moves the cursor only once it got there (an interrupted walk is repeated; items already
+/// stored are skipped).
+pub async fn sync_bluesky(
+    inbox: &Inbox,
+    accounts: &Accounts,
+    account: &Account,
+    now: DateTime<Utc>,
+) -> Result<u32> {
+    let seen = inbox.cursor(&account.id, STREAM_NOTIFICATIONS).await?;
+    let seen = seen
+        .as_deref()
+        .and_then(|c| c.split_once('|'))
+        .map(|(at, uri)| (at.to_string(), uri.to_string()));
+    let oldest = now - chrono::Duration::days(BACKFILL_DAYS);
+    let mut cursor: Option<String> = None;
+    let mut newest: Option<String> = None;
+    let mut new_items = 0u32;
+    let mut read = 0usize;
+    loop {
+        let page_cursor = cursor.clone();
+        let (items, next) = accounts
+            .with_bluesky(&account.id, |b, pds, access| {
+                let page_cursor = page_cursor.clone();
+                async move {
+                    b.list_notifications(&pds, &access, page_cursor.as_deref(), 100)
+                        .await
+                }
+            })
+            .await?;
+        if newest.is_none() {
+            newest = items.first().map(|n| format!("{}|{}", n.indexed_at, n.uri));
+        }
+        let mut stop = items.is_empty();
+        let mut batch = Vec::new();
+        for n in &items {
+            let reached = match &seen {
+                Some((at, uri)) => n.uri == *uri || n.indexed_at.as_str() < at.as_str(),
+                None => {
+                    read >= BACKFILL_ITEMS
+                        || DateTime::parse_from_rfc3339(&n.indexed_at).is_ok_and(|t| t < oldest)
+                }
+            };
+            if reached {
+                stop = true;
+                break;
+            }
+            read += 1;
+            if let Some(item) = from_bluesky(account, n) {
+                batch.push(item);
+            }
+        }
+        new_items += u32::try_from(inbox.ingest(&batch).await?.len()).unwrap_or(u32::MAX);
+        match (next, stop) {
+            (Some(next), false) => cursor = Some(next),
+            _ => break,
+        }
+    }
+    if let Some(newest) = newest {
+        inbox
+            .set_cursor(&account.id, STREAM_NOTIFICATIONS, &newest)
+            .await?;
+    }
+    Ok(new_items)
 }
 
 /// Reads one Mastodon account's new notifications into the inbox.
@@ -213,6 +332,7 @@ pub async fn sync_all(
     for account in list {
         let result = match account.network {
             NetworkKind::Mastodon => sync_mastodon(inbox, accounts, http, &account, now).await,
+            NetworkKind::Bluesky => sync_bluesky(inbox, accounts, &account, now).await,
             other => Err(Error::invalid(
                 "network",
                 format!("the inbox does not read {} yet", other.display_name()),

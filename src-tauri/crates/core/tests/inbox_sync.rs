@@ -65,12 +65,7 @@ async fn notifications_arrive_mapped_and_sanitised_and_later_syncs_add_only_new_
         .iter()
         .find(|r| r.account_id == env.bsky_account)
         .unwrap();
-    assert!(
-        bsky.problem
-            .as_deref()
-            .unwrap()
-            .contains("does not read Bluesky yet")
-    );
+    assert_eq!((bsky.new_items, bsky.problem.as_deref()), (0, None));
 
     let items = env
         .core
@@ -206,4 +201,111 @@ async fn the_first_sync_reads_back_at_most_500_items() {
             .new_items,
         1
     );
+}
+
+#[tokio::test]
+async fn bluesky_notifications_are_walked_back_to_what_was_seen() {
+    let env = env().await;
+    let ours = env
+        .draft("Neue Torte", vec![], env.only(&env.bsky_account))
+        .await;
+    env.core.publisher().publish_now(&ours).await.unwrap();
+    let our_uri = env.bsky.records()[0].uri.clone();
+    let b = &env.bsky;
+    b.add_notification(
+        "ada.test",
+        "mention",
+        "bob.test",
+        Some("Hallo @ada.test, habt ihr offen?"),
+        None,
+    );
+    b.add_notification("ada.test", "like", "cy.test", None, Some(&our_uri));
+    b.add_notification(
+        "ada.test",
+        "reply",
+        "dora.test",
+        Some("Sieht lecker aus"),
+        Some(&our_uri),
+    );
+    b.add_notification("ada.test", "follow", "emil.test", None, None);
+    b.add_notification("bob.test", "mention", "x.test", Some("not for ada"), None);
+    let reports = env.core.sync_inbox(Some(&env.workspace)).await.unwrap();
+    let bsky = reports
+        .iter()
+        .find(|r| r.account_id == env.bsky_account)
+        .unwrap();
+    assert_eq!((bsky.new_items, bsky.problem.as_deref()), (4, None));
+    let items = env
+        .core
+        .inbox()
+        .list(&all(&env.workspace))
+        .await
+        .unwrap()
+        .items;
+    let reply = items.iter().find(|i| i.kind == InboxKind::Reply).unwrap();
+    assert_eq!(reply.text, "Sieht lecker aus");
+    assert_eq!(reply.conversation_id.as_deref(), Some(our_uri.as_str()));
+    assert!(
+        reply
+            .subject_url
+            .as_deref()
+            .unwrap()
+            .starts_with("https://bsky.app/profile/dora.test/post/")
+    );
+    let like = items.iter().find(|i| i.kind == InboxKind::Like).unwrap();
+    assert!(
+        like.subject_url
+            .as_deref()
+            .unwrap()
+            .starts_with("https://bsky.app/profile/ada.test/post/"),
+        "{like:?}"
+    );
+
+    // 230 more: three pages back to the one seen last, each once.
+    for i in 0..230 {
+        b.add_notification(
+            "ada.test",
+            "mention",
+            "fan.test",
+            Some(&format!("Nachricht {i}")),
+            None,
+        );
+    }
+    b.fail_next("/xrpc/app.bsky.notification.listNotifications", 502, 1);
+    let failed = env.core.sync_inbox(Some(&env.workspace)).await.unwrap();
+    assert!(
+        failed
+            .iter()
+            .find(|r| r.account_id == env.bsky_account)
+            .unwrap()
+            .problem
+            .is_some()
+    );
+    let again = env.core.sync_inbox(Some(&env.workspace)).await.unwrap();
+    assert_eq!(
+        again
+            .iter()
+            .find(|r| r.account_id == env.bsky_account)
+            .unwrap()
+            .new_items,
+        230
+    );
+    let nothing = env.core.sync_inbox(Some(&env.workspace)).await.unwrap();
+    assert_eq!(
+        nothing
+            .iter()
+            .find(|r| r.account_id == env.bsky_account)
+            .unwrap()
+            .new_items,
+        0
+    );
+    let items = env
+        .core
+        .inbox()
+        .list(&all(&env.workspace))
+        .await
+        .unwrap()
+        .items;
+    assert_eq!(items.len(), 234);
+    assert_eq!(items[0].text, "Nachricht 229");
 }

@@ -605,3 +605,80 @@ impl Bluesky {
         }
     }
 }
+
+/// A notification (`app.bsky.notification.listNotifications`).
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct BskyNotification {
+    pub uri: String,
+    pub cid: String,
+    pub author: NotificationAuthor,
+    /// like, repost, follow, mention, reply, quote, …
+    pub reason: String,
+    #[serde(default)]
+    pub reason_subject: Option<String>,
+    #[serde(default)]
+    pub record: serde_json::Value,
+    pub indexed_at: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct NotificationAuthor {
+    pub did: String,
+    pub handle: String,
+    #[serde(default)]
+    pub display_name: Option<String>,
+    #[serde(default)]
+    pub avatar: Option<String>,
+}
+
+impl BskyNotification {
+    /// The post's text (mentions, replies, quotes).
+    pub fn text(&self) -> String {
+        self.record
+            .get("text")
+            .and_then(serde_json::Value::as_str)
+            .unwrap_or_default()
+            .to_string()
+    }
+
+    /// The thread's root for a reply.
+    pub fn root_uri(&self) -> Option<String> {
+        self.record
+            .pointer("/reply/root/uri")
+            .and_then(serde_json::Value::as_str)
+            .map(str::to_string)
+    }
+}
+
+#[derive(Deserialize)]
+struct NotificationsAnswer {
+    notifications: Vec<BskyNotification>,
+    #[serde(default)]
+    cursor: Option<String>,
+}
+
+impl Bluesky {
+    /// One page of notifications, newest first, and the cursor of the next older page.
+    pub async fn list_notifications(
+        &self,
+        pds: &Url,
+        access: &Secret,
+        cursor: Option<&str>,
+        limit: u32,
+    ) -> Result<(Vec<BskyNotification>, Option<String>)> {
+        let mut request = self
+            .http
+            .reqwest()
+            .get(xrpc(pds, "app.bsky.notification.listNotifications"))
+            .query(&[("limit", limit.clamp(1, 100).to_string())])
+            .bearer_auth(access.expose());
+        if let Some(c) = cursor {
+            request = request.query(&[("cursor", c)]);
+        }
+        let answer = self.call(request, Op::Read).await?;
+        let page: NotificationsAnswer = answer.json()?;
+        Ok((page.notifications, page.cursor))
+    }
+}
