@@ -14,6 +14,10 @@ CREATE TABLE inbox_items (
     remote_id        TEXT NOT NULL,
     -- The post the item is (a mention, reply or quote), or is about (a like or repost).
     subject_id       TEXT,
+    -- Bluesky: the subject's CID, and the thread root's URI and CID (a reply needs both).
+    subject_cid      TEXT,
+    root_uri         TEXT,
+    root_cid         TEXT,
     subject_url      TEXT,
     -- The conversation (a DM conversation id, or a thread's root).
     conversation_id  TEXT,

@@ -55,6 +55,9 @@ pub struct NewInboxItem {
     pub kind: InboxKind,
     pub remote_id: String,
     pub subject_id: Option<String>,
+    pub subject_cid: Option<String>,
+    pub root_uri: Option<String>,
+    pub root_cid: Option<String>,
     pub subject_url: Option<String>,
     pub conversation_id: Option<String>,
     pub author_id: String,
@@ -136,7 +139,7 @@ pub struct InboxChange {
 
 const PAGE: u32 = 50;
 const MAX_PAGE: u32 = 500;
-/// Rows per INSERT statement when ingesting (17 columns each, under SQLite's 32,766
+/// Rows per INSERT statement when ingesting (20 columns each, under SQLite's 32,766
 /// variables).
 const INSERT_BATCH: usize = 500;
 
@@ -201,7 +204,7 @@ impl Inbox {
         let mut tx = self.store.pool().begin().await?;
         for chunk in keyed.chunks(INSERT_BATCH) {
             let mut q: QueryBuilder<Sqlite> = QueryBuilder::new(
-                "INSERT INTO inbox_items (id, account_id, workspace_id, network, kind, remote_id, subject_id, subject_url, \
+                "INSERT INTO inbox_items (id, account_id, workspace_id, network, kind, remote_id, subject_id, subject_cid, root_uri, root_cid, subject_url, \
                  conversation_id, author_id, author_handle, author_name, author_avatar, text, html, created_at, received_at) ",
             );
             q.push_values(chunk, |mut b, (id, item)| {
@@ -213,6 +216,9 @@ impl Inbox {
                     .push_bind(item.kind.as_str())
                     .push_bind(&item.remote_id)
                     .push_bind(&item.subject_id)
+                    .push_bind(&item.subject_cid)
+                    .push_bind(&item.root_uri)
+                    .push_bind(&item.root_cid)
                     .push_bind(&item.subject_url)
                     .push_bind(&item.conversation_id)
                     .push_bind(&item.author_id)
@@ -252,9 +258,9 @@ impl Inbox {
                 .await?;
                 let (workspace, network) = &accounts[&item.account_id];
                 sqlx::query(
-                    "INSERT INTO inbox_items (id, account_id, workspace_id, network, kind, remote_id, subject_id, subject_url, \
+                    "INSERT INTO inbox_items (id, account_id, workspace_id, network, kind, remote_id, subject_id, subject_cid, root_uri, root_cid, subject_url, \
                      conversation_id, author_id, author_handle, author_name, author_avatar, text, html, created_at, received_at) \
-                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 )
                 .bind(free)
                 .bind(&item.account_id)
@@ -263,6 +269,9 @@ impl Inbox {
                 .bind(item.kind.as_str())
                 .bind(&item.remote_id)
                 .bind(&item.subject_id)
+                .bind(&item.subject_cid)
+                .bind(&item.root_uri)
+                .bind(&item.root_cid)
                 .bind(&item.subject_url)
                 .bind(&item.conversation_id)
                 .bind(&item.author_id)

@@ -72,6 +72,9 @@ pub fn from_mastodon(account: &Account, n: &Notification) -> Option<NewInboxItem
         kind,
         remote_id: n.id.clone(),
         subject_id: n.status.as_ref().map(|s| s.id.clone()),
+        subject_cid: None,
+        root_uri: None,
+        root_cid: None,
         subject_url: n
             .status
             .as_ref()
@@ -109,27 +112,45 @@ pub fn from_bluesky(account: &Account, n: &BskyNotification) -> Option<NewInboxI
         })
         .unwrap_or_else(|_| crate::store::now_utc());
     let own_handle = account.handle.trim_start_matches('@');
-    let (subject_id, subject_url) = match kind {
+    let (subject_id, subject_cid, subject_url) = match kind {
         InboxKind::Mention | InboxKind::Reply | InboxKind::Quote => (
             Some(n.uri.clone()),
+            Some(n.cid.clone()),
             bluesky::post_web_url(&n.author.handle, &n.uri),
         ),
         InboxKind::Like | InboxKind::Repost => (
             n.reason_subject.clone(),
+            None,
             n.reason_subject
                 .as_deref()
                 .and_then(|s| bluesky::post_web_url(own_handle, s)),
         ),
         _ => (
             None,
+            None,
             Some(format!("https://bsky.app/profile/{}", n.author.handle)),
         ),
+    };
+    // A reply to this item joins the thread at its root (the item itself when it starts one).
+    let (root_uri, root_cid) = match (
+        n.record
+            .pointer("/reply/root/uri")
+            .and_then(serde_json::Value::as_str),
+        n.record
+            .pointer("/reply/root/cid")
+            .and_then(serde_json::Value::as_str),
+    ) {
+        (Some(u), Some(c)) => (Some(u.to_string()), Some(c.to_string())),
+        _ => (subject_id.clone(), subject_cid.clone()),
     };
     Some(NewInboxItem {
         account_id: account.id.clone(),
         kind,
         remote_id: n.uri.clone(),
         subject_id,
+        subject_cid,
+        root_uri,
+        root_cid,
         subject_url,
         conversation_id: Some(n.root_uri().unwrap_or_else(|| n.uri.clone())),
         author_id: n.author.did.clone(),
