@@ -88,9 +88,10 @@ pub fn start(app: &AppHandle, core: Core, hidden: bool) {
         } else {
             Duration::ZERO
         };
-        let status = core.tray_status().await;
         if tray_host::wait_for(wait).await {
-            match status
+            match core
+                .tray_status()
+                .await
                 .as_ref()
                 .map_err(ToString::to_string)
                 .and_then(|s| build_tray(&app, s).map_err(|e| e.to_string()))
