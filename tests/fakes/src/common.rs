@@ -26,6 +26,8 @@ pub struct Recorded {
     pub method: String,
     pub path: String,
     pub status: u16,
+    /// When the request arrived, in microseconds since the Unix epoch (for lateness benches).
+    pub received_at_us: u64,
 }
 
 /// Locks a mutex, carrying on if a panicking handler poisoned it (the state stays usable).
@@ -71,6 +73,9 @@ pub(crate) async fn record(State(recorder): State<Recorder>, req: Request, next:
             method: req.method().as_str().to_owned(),
             path,
             status: 0,
+            received_at_us: SystemTime::now()
+                .duration_since(UNIX_EPOCH)
+                .map_or(0, |d| u64::try_from(d.as_micros()).unwrap_or(u64::MAX)),
         });
         log.len() - 1
     };

@@ -39,11 +39,92 @@ pub(crate) struct Faults {
     /// Added to every request (half before the handler runs, half after), so that a client
     /// killed at a random moment is often killed with requests in flight.
     latency: std::time::Duration,
+    chaos: Option<Chaos>,
+}
+
+/// Random faults on a share of the requests to some paths: 500, 502, 503, 429 with
+/// `Retry-After`, a connection reset before the request is processed, a reset after it was
+/// processed (the answer is lost), and a hang until the client gives up (processed, then no
+/// answer for `hang`).
+pub(crate) struct Chaos {
+    rate: f64,
+    prefixes: Vec<String>,
+    hang: std::time::Duration,
+    rng: fastrand::Rng,
+    /// How many of each fault were injected.
+    counts: HashMap<&'static str, u64>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum ChaosFault {
+    Status(u16),
+    TooMany,
+    ResetBefore,
+    ResetAfter,
+    Hang,
+}
+
+impl ChaosFault {
+    fn name(self) -> &'static str {
+        match self {
+            Self::Status(500) => "500",
+            Self::Status(502) => "502",
+            Self::Status(_) => "503",
+            Self::TooMany => "429",
+            Self::ResetBefore => "reset before",
+            Self::ResetAfter => "reset after",
+            Self::Hang => "timeout",
+        }
+    }
 }
 
 impl Faults {
     pub(crate) fn set_latency(&mut self, latency: std::time::Duration) {
         self.latency = latency;
+    }
+
+    pub(crate) fn set_chaos(
+        &mut self,
+        rate: f64,
+        prefixes: &[&str],
+        hang: std::time::Duration,
+        seed: u64,
+    ) {
+        self.chaos = (rate > 0.0).then(|| Chaos {
+            rate: rate.min(1.0),
+            prefixes: prefixes.iter().map(|p| (*p).to_owned()).collect(),
+            hang,
+            rng: fastrand::Rng::with_seed(seed),
+            counts: HashMap::new(),
+        });
+    }
+
+    pub(crate) fn chaos_counts(&self) -> HashMap<&'static str, u64> {
+        self.chaos
+            .as_ref()
+            .map(|c| c.counts.clone())
+            .unwrap_or_default()
+    }
+
+    fn take_chaos(&mut self, path: &str) -> Option<(ChaosFault, std::time::Duration)> {
+        let chaos = self.chaos.as_mut()?;
+        if !chaos.prefixes.iter().any(|p| path.starts_with(p.as_str())) {
+            return None;
+        }
+        if chaos.rng.f64() >= chaos.rate {
+            return None;
+        }
+        let fault = match chaos.rng.u8(0..7) {
+            0 => ChaosFault::Status(500),
+            1 => ChaosFault::Status(502),
+            2 => ChaosFault::Status(503),
+            3 => ChaosFault::TooMany,
+            4 => ChaosFault::ResetBefore,
+            5 => ChaosFault::ResetAfter,
+            _ => ChaosFault::Hang,
+        };
+        *chaos.counts.entry(fault.name()).or_default() += 1;
+        Some((fault, chaos.hang))
     }
 
     pub(crate) fn arm_drop(&mut self, path: &str) {
@@ -120,20 +201,62 @@ pub(crate) async fn layer<S: HasFaults>(
     if common::is_control_path(&path) {
         return next.run(req).await;
     }
-    let (failure, drop_after, latency) = {
+    let (failure, drop_after, latency, chaos) = {
         let mut faults = lock(shared.faults());
         let latency = faults.latency;
         match faults.take_failure(&path) {
-            Some(failure) => (Some(failure), false, latency),
-            None => (None, faults.take_drop(&path), latency),
+            Some(failure) => (Some(failure), false, latency, None),
+            None => {
+                let drop = faults.take_drop(&path);
+                let chaos = if drop { None } else { faults.take_chaos(&path) };
+                (None, drop, latency, chaos)
+            }
         }
     };
     if let Some(failure) = failure {
         return failure_response(S::FLAVOR, failure);
     }
-    tokio::time::sleep(latency / 2).await;
+    let mut drop_after = drop_after;
+    match chaos {
+        Some((ChaosFault::Status(status), _)) => {
+            return failure_response(
+                S::FLAVOR,
+                Failure {
+                    status: StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_GATEWAY),
+                    remaining: 1,
+                    retry_after: None,
+                },
+            );
+        }
+        Some((ChaosFault::TooMany, _)) => {
+            return failure_response(
+                S::FLAVOR,
+                Failure {
+                    status: StatusCode::TOO_MANY_REQUESTS,
+                    remaining: 1,
+                    retry_after: Some(1),
+                },
+            );
+        }
+        Some((ChaosFault::ResetBefore, _)) => {
+            std::panic::resume_unwind(Box::new(DroppedConnection));
+        }
+        Some((ChaosFault::ResetAfter, _)) => drop_after = true,
+        Some((ChaosFault::Hang, hang)) => {
+            let response = next.run(req).await;
+            tokio::time::sleep(hang).await;
+            return response;
+        }
+        None => {}
+    }
+    // No timer at all without latency: tests on paused tokio time would have to advance it.
+    if !latency.is_zero() {
+        tokio::time::sleep(latency / 2).await;
+    }
     let response = next.run(req).await;
-    tokio::time::sleep(latency / 2).await;
+    if !latency.is_zero() {
+        tokio::time::sleep(latency / 2).await;
+    }
     if drop_after {
         // The request was fully processed (the post exists). Unwinding out of the connection's
         // task drops the socket without writing a byte of the response, so the client sees the
@@ -312,6 +435,22 @@ pub(crate) fn arm_drop(faults: &Mutex<Faults>, path: &str) {
         panic!("drop_after_next: {err}");
     }
     lock(faults).arm_drop(path);
+}
+
+/// Turns random faults on (`rate` > 0) or off (library API).
+pub(crate) fn set_chaos(
+    faults: &Mutex<Faults>,
+    rate: f64,
+    prefixes: &[&str],
+    hang: std::time::Duration,
+    seed: u64,
+) {
+    lock(faults).set_chaos(rate, prefixes, hang, seed);
+}
+
+/// How many faults of each kind were injected.
+pub(crate) fn chaos_counts(faults: &Mutex<Faults>) -> HashMap<&'static str, u64> {
+    lock(faults).chaos_counts()
 }
 
 /// Sets the latency of every request (library API).

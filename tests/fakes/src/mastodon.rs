@@ -356,6 +356,19 @@ impl FakeMastodon {
         faults::set_latency(&self.shared.faults, latency);
     }
 
+    /// Random faults on `rate` (0..1) of the requests whose path starts with one of
+    /// `prefixes`: 500, 502, 503, 429 with `Retry-After: 1`, a reset before processing, a reset
+    /// after processing (the answer is lost), and a hang of `hang` after processing (the client
+    /// times out). Deterministic for a `seed` and an order of requests. A rate of 0 turns it off.
+    pub fn set_chaos(&self, rate: f64, prefixes: &[&str], hang: std::time::Duration, seed: u64) {
+        faults::set_chaos(&self.shared.faults, rate, prefixes, hang, seed);
+    }
+
+    /// How many faults of each kind [`Self::set_chaos`] injected, by name.
+    pub fn chaos_counts(&self) -> std::collections::HashMap<&'static str, u64> {
+        faults::chaos_counts(&self.shared.faults)
+    }
+
     /// The next request to `path` (e.g. `/api/v1/statuses`) is processed as usual (the post is
     /// created) but answered by closing the connection without a response.
     ///

@@ -361,6 +361,11 @@ export type QueueItem = {
 	/**  The due time as a wall clock in the workspace's current zone ("YYYY-MM-DD HH:MM"). */
 	localTime: string | null,
 	heldBy: HeldBy,
+	/**
+	 *  The network's own scheduler will hold it (Mastodon, a single post, 5 minutes or more
+	 *  ahead); until the hand-off happens it is held by Postwerk.
+	 */
+	handOff: boolean,
 	/**  The next retry after a transient failure (RFC 3339, UTC). */
 	nextAttemptAt: string | null,
 	/**  Placed by "Add to queue". */

@@ -1,9 +1,10 @@
-import type { Account, AppInfo, Capabilities, NetworkInfo, Workspace } from "$lib/api";
+import type { Account, AppInfo, Capabilities, NetworkInfo, QueueItem, Workspace } from "$lib/api";
 import { setLocale } from "$lib/i18n";
 import { settings } from "$lib/stores/settings.svelte";
 import { workspaces } from "$lib/stores/workspaces.svelte";
 import { navigate } from "$lib/stores/navigation.svelte";
 import { toasts } from "$lib/stores/toasts.svelte";
+import { calendarView, returnedPost } from "$lib/stores/calendar.svelte";
 
 export const appInfo: AppInfo = {
   version: "0.1.0",
@@ -28,6 +29,9 @@ export function workspace(overrides: Partial<Workspace> = {}): Workspace {
 
 /** Puts the shared stores back into a known state between tests. */
 export function resetStores(list: Workspace[] = []): void {
+  calendarView.view = "month";
+  calendarView.anchor = null;
+  returnedPost.value = null;
   settings.appInfo = appInfo;
   settings.timeZones = [...zones];
   settings.language = "system";
@@ -106,5 +110,47 @@ export function account(overrides: Partial<Account> = {}): Account {
     connectedAt: "2026-01-02T10:00:00Z",
     capabilities: capabilities({ publishText: true, publishImages: true }),
     ...overrides,
+  };
+}
+
+/** One scheduled post on one account (a calendar item). */
+export function queueItem(overrides: Partial<QueueItem> = {}): QueueItem {
+  return {
+    targetId: "t-1",
+    postId: "post-1",
+    accountId: "acc-1",
+    workspaceId: "ws-1",
+    network: "bluesky",
+    handle: "ada.bsky.social",
+    state: "scheduled",
+    scheduledAt: "2026-12-09T08:00:00.000Z",
+    scheduledLocal: "2026-12-09 09:00",
+    scheduledZone: "Europe/Berlin",
+    url: null,
+    error: null,
+    text: "Frische Brötchen ab 6 Uhr",
+    localTime: "2026-12-09 09:00",
+    heldBy: "postwerk",
+    handOff: false,
+    nextAttemptAt: null,
+    queued: false,
+    repeatDays: null,
+    evergreenGapDays: null,
+    ...overrides,
+  };
+}
+
+/** A DataTransfer stand-in for drag events (jsdom has none). */
+export function dataTransfer() {
+  const data = new Map<string, string>();
+  return {
+    dropEffect: "none",
+    effectAllowed: "all",
+    get types() {
+      return [...data.keys()];
+    },
+    setData: (type: string, value: string) => void data.set(type, value),
+    getData: (type: string) => data.get(type) ?? "",
+    clearData: () => data.clear(),
   };
 }

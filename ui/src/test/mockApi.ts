@@ -1,5 +1,5 @@
 import { vi } from "vitest";
-import type { Api } from "$lib/api";
+import type { Api, PublishEvent } from "$lib/api";
 
 /** A `vi.fn()` for every command of the API seam. */
 export function createMockApi() {
@@ -32,5 +32,22 @@ export function createMockApi() {
     publishNow: vi.fn(),
     retryFailed: vi.fn(),
     openExternal: vi.fn(),
+    getScheduling: vi.fn(),
+    setScheduling: vi.fn(),
+    checkTime: vi.fn(),
+    schedulePost: vi.fn(),
+    addToQueue: vi.fn(),
+    setRepeat: vi.fn(),
+    listSchedule: vi.fn(),
+    rescheduleTarget: vi.fn(),
+    pauseTarget: vi.fn(),
+    resumeTarget: vi.fn(),
+    cancelTarget: vi.fn(),
+    publishTargetNow: vi.fn(),
+    unschedulePost: vi.fn(),
+    getQueueSlots: vi.fn(),
+    setQueueSlots: vi.fn(),
+    /** Resolves with a stop function; tests call the listeners in `mock.calls` to emit events. */
+    onScheduleEvent: vi.fn(async (_callback: (event: PublishEvent) => void) => () => {}),
   } satisfies Record<keyof Api, ReturnType<typeof vi.fn>>;
 }

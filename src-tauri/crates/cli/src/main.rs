@@ -60,8 +60,17 @@ enum Command {
         spoiler: Option<String>,
         /// Publish at this wall-clock time in the workspace's time zone ("YYYY-MM-DD HH:MM")
         /// instead of now; `postwerk daemon` or the app sends it.
-        #[arg(long, value_name = "WHEN")]
+        #[arg(long, value_name = "WHEN", conflicts_with = "queue")]
         at: Option<String>,
+        /// Put it into each account's next free queue time (see `postwerk queue slots`).
+        #[arg(long)]
+        queue: bool,
+        /// Publish it again every N days after it went out (weeks: 7, 14, ...).
+        #[arg(long, value_name = "N", conflicts_with = "evergreen_days")]
+        repeat_days: Option<u32>,
+        /// Evergreen: back into the queue at least N days after it went out.
+        #[arg(long, value_name = "N")]
+        evergreen_days: Option<u32>,
         #[arg(long)]
         json: bool,
         /// The post's text.
@@ -130,6 +139,23 @@ enum QueueCmd {
         #[arg(long)]
         json: bool,
     },
+    /// Show or set an account's weekly queue times, e.g. --set "mon 09:00, wed 12:30".
+    Slots {
+        #[arg(long, value_name = "ID")]
+        account: String,
+        #[arg(long, value_name = "TIMES")]
+        set: Option<String>,
+    },
+    /// Move a scheduled post (its target id from `queue list --json`) to another time.
+    Move { target: String, when: String },
+    /// Keep a scheduled post without sending it.
+    Pause { target: String },
+    /// Put a paused post back on the schedule.
+    Resume { target: String },
+    /// Do not send a scheduled post.
+    Cancel { target: String },
+    /// Send a missed, paused or failed scheduled post now.
+    Publish { target: String },
 }
 
 #[derive(Subcommand)]
@@ -242,10 +268,28 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             alts,
             spoiler,
             at,
+            queue,
+            repeat_days,
+            evergreen_days,
             json,
             text,
-        } => post(&core, accounts, images, alts, spoiler, at, text, json).await,
+        } => {
+            let when = match (at, queue) {
+                (Some(at), _) => When::At(at),
+                (None, true) => When::Queue,
+                (None, false) => When::Now,
+            };
+            let repeat = postwerk_core::planner::Repeat {
+                every_days: repeat_days,
+                evergreen_gap_days: evergreen_days,
+            };
+            post(
+                &core, accounts, images, alts, spoiler, when, repeat, text, json,
+            )
+            .await
+        }
         Command::Queue(QueueCmd::List { workspace, json }) => queue(&core, workspace, json).await,
+        Command::Queue(cmd) => queue_action(&core, cmd).await,
         Command::Daemon { once } => daemon(&core, once).await,
         Command::Doctor { json } => doctor(&core, json).await,
     };
@@ -556,13 +600,22 @@ fn check(
 }
 
 #[allow(clippy::too_many_arguments)]
+/// When `postwerk post` sends.
+enum When {
+    Now,
+    At(String),
+    Queue,
+}
+
+#[allow(clippy::too_many_arguments)]
 async fn post(
     core: &Core,
     account_ids: Vec<String>,
     images: Vec<PathBuf>,
     alts: Vec<String>,
     spoiler: Option<String>,
-    at: Option<String>,
+    when: When,
+    repeat: postwerk_core::planner::Repeat,
     text: String,
     json: bool,
 ) -> anyhow::Result<()> {
@@ -617,30 +670,49 @@ async fn post(
                 .collect(),
         })
         .await?;
-    if let Some(at) = at {
-        let outcomes = core
-            .publisher()
-            .schedule(&draft.id, &at, chrono::Utc::now())
-            .await;
-        let outcomes = match outcomes {
-            Ok(o) => o,
-            Err(e) => {
-                // Nothing is scheduled: do not leave a stray draft behind.
-                let _ = core.posts().discard_draft(&draft.id).await;
-                return Err(e.into());
+    if !matches!(when, When::Now) {
+        let scheduled = async {
+            if repeat.every_days.is_some() || repeat.evergreen_gap_days.is_some() {
+                core.publisher().set_repeat(&draft.id, repeat).await?;
             }
-        };
+            match &when {
+                When::At(at) => core.schedule_post(&draft.id, at).await,
+                _ => core.add_to_queue(&draft.id).await,
+            }
+        }
+        .await;
+        if let Err(e) = scheduled {
+            // Nothing is scheduled: do not leave a stray draft behind.
+            let _ = core.posts().discard_draft(&draft.id).await;
+            return Err(e.into());
+        }
+        let items: Vec<_> = core
+            .publisher()
+            .queue(None)
+            .await?
+            .into_iter()
+            .filter(|i| i.post_id == draft.id)
+            .collect();
         if json {
-            println!("{}", serde_json::to_string_pretty(&outcomes)?);
+            println!("{}", serde_json::to_string_pretty(&items)?);
         } else {
-            for o in &outcomes {
+            for i in &items {
                 println!(
-                    "{} ({}): scheduled for {at}",
-                    o.handle,
-                    o.network.display_name()
+                    "{} ({}): scheduled for {} {}{}",
+                    i.handle,
+                    i.network.display_name(),
+                    i.local_time.as_deref().unwrap_or("?"),
+                    i.scheduled_zone.as_deref().unwrap_or(""),
+                    if i.hand_off {
+                        " (Mastodon will hold it: it goes out with the computer off)"
+                    } else {
+                        ""
+                    }
                 );
             }
-            println!("Posts go out while the app or `postwerk daemon` runs.");
+            println!(
+                "Posts Mastodon does not hold go out while the app or `postwerk daemon` runs."
+            );
         }
         return Ok(());
     }
@@ -684,15 +756,98 @@ async fn queue(core: &Core, workspace: Option<String>, json: bool) -> anyhow::Re
         println!("Nothing is scheduled.");
     }
     for i in &items {
+        let held = match i.held_by {
+            postwerk_core::publish::HeldBy::Network => "held by the network",
+            postwerk_core::publish::HeldBy::Postwerk => "needs Postwerk running",
+            postwerk_core::publish::HeldBy::Nobody => "",
+        };
         println!(
-            "{} {}  {:<28} {:<10} {}",
-            i.scheduled_local.as_deref().unwrap_or("?"),
+            "{} {}  {:<28} {:<15} {:<22} {}",
+            i.local_time.as_deref().unwrap_or("?"),
             i.scheduled_zone.as_deref().unwrap_or(""),
             i.handle,
-            format!("{:?}", i.state).to_lowercase(),
+            i.state.as_str(),
+            held,
             i.text.lines().next().unwrap_or("")
         );
     }
+    Ok(())
+}
+
+const WEEKDAYS: [&str; 7] = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
+
+/// Reads "mon 09:00, wed 12:30" into queue slots.
+fn parse_slots(input: &str) -> anyhow::Result<Vec<postwerk_core::planner::QueueSlot>> {
+    let mut slots = Vec::new();
+    for part in input.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+        let (day, time) = part.split_once(char::is_whitespace).ok_or_else(|| {
+            anyhow::anyhow!("\"{part}\": write a day and a time, like \"mon 09:00\"")
+        })?;
+        let day = day.trim().to_lowercase();
+        let weekday = WEEKDAYS
+            .iter()
+            .position(|d| day.starts_with(d))
+            .ok_or_else(|| {
+                anyhow::anyhow!("\"{day}\" is not a weekday (mon, tue, wed, thu, fri, sat, sun)")
+            })?;
+        let t = chrono::NaiveTime::parse_from_str(time.trim(), "%H:%M")
+            .map_err(|_| anyhow::anyhow!("\"{}\" is not a time; write HH:MM", time.trim()))?;
+        use chrono::Timelike;
+        slots.push(postwerk_core::planner::QueueSlot {
+            weekday: u8::try_from(weekday)?,
+            minute: u16::try_from(t.hour() * 60 + t.minute())?,
+        });
+    }
+    Ok(slots)
+}
+
+async fn queue_action(core: &Core, cmd: QueueCmd) -> anyhow::Result<()> {
+    let publisher = core.publisher();
+    let item = match cmd {
+        QueueCmd::List { .. } => unreachable!("handled by queue()"),
+        QueueCmd::Slots { account, set } => {
+            let slots = match set {
+                Some(set) => {
+                    publisher
+                        .set_queue_slots(&account, &parse_slots(&set)?)
+                        .await?
+                }
+                None => publisher.queue_slots(&account).await?,
+            };
+            if slots.is_empty() {
+                println!("No queue times. Set some with --set \"mon 09:00, wed 12:30\".");
+            }
+            for s in slots {
+                println!(
+                    "{} {:02}:{:02}",
+                    WEEKDAYS[usize::from(s.weekday.min(6))],
+                    s.minute / 60,
+                    s.minute % 60
+                );
+            }
+            return Ok(());
+        }
+        QueueCmd::Move { target, when } => core.reschedule_target(&target, &when).await?,
+        QueueCmd::Pause { target } => publisher.pause_target(&target).await?,
+        QueueCmd::Resume { target } => publisher.resume_target(&target).await?,
+        QueueCmd::Cancel { target } => publisher.cancel_target(&target).await?,
+        QueueCmd::Publish { target } => {
+            let outcome = core.publish_target_now(&target).await?;
+            match (&outcome.url, &outcome.error) {
+                (Some(url), _) => println!("{}: published {url}", outcome.handle),
+                (_, Some(e)) => anyhow::bail!("{}: {e}", outcome.handle),
+                _ => println!("{}: {}", outcome.handle, outcome.state.as_str()),
+            }
+            return Ok(());
+        }
+    };
+    println!(
+        "{}: {} at {} {}",
+        item.handle,
+        item.state.as_str(),
+        item.local_time.as_deref().unwrap_or("?"),
+        item.scheduled_zone.as_deref().unwrap_or("")
+    );
     Ok(())
 }
 
@@ -708,6 +863,10 @@ async fn daemon(core: &Core, once: bool) -> anyhow::Result<()> {
             .run_due(chrono::Utc::now(), postwerk_core::scheduler::LEASE)
             .await?;
         eprintln!("published {n} due posts");
+        let held = core.publisher().reconcile(chrono::Utc::now()).await?;
+        if held > 0 {
+            eprintln!("{held} posts held by Mastodon went out");
+        }
         return Ok(());
     }
     // Say clearly when another process owns the folder, before looping.

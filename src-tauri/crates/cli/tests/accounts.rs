@@ -258,3 +258,122 @@ async fn post_at_queues_and_only_one_daemon_owns_the_data_folder() {
     ok(&run(data, &bsky, &["daemon", "--once"], ""));
     assert_eq!(bsky.records().len(), 0, "not due yet");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+#[ignore = "needs the OS keychain: runs through scripts/test"]
+async fn queue_slots_post_queue_then_move_pause_and_cancel() {
+    let bsky = FakeBluesky::start().await;
+    bsky.add_account("ada.test", "ada@example.com", "app-pass-1234", "Ada");
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path();
+    ok(&run(
+        data,
+        &bsky,
+        &["workspace", "add", "Laden", "--tz", "Asia/Tokyo"],
+        "",
+    ));
+    ok(&run(
+        data,
+        &bsky,
+        &[
+            "account",
+            "add",
+            "bluesky",
+            "--identifier",
+            "ada.test",
+            "--password-stdin",
+        ],
+        "app-pass-1234\n",
+    ));
+    let id = accounts(data, &bsky)[0]["id"].as_str().unwrap().to_string();
+
+    // Without queue times, --queue says what to do and leaves nothing behind.
+    let refused = run(
+        data,
+        &bsky,
+        &["post", "--account", &id, "--queue", "Eins"],
+        "",
+    );
+    assert!(!refused.status.success());
+    assert!(
+        String::from_utf8_lossy(&refused.stderr).contains("has no queue times yet"),
+        "{}",
+        String::from_utf8_lossy(&refused.stderr)
+    );
+    let bad = run(
+        data,
+        &bsky,
+        &["queue", "slots", "--account", &id, "--set", "moon 09:00"],
+        "",
+    );
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("is not a weekday"));
+    let slots = ok(&run(
+        data,
+        &bsky,
+        &[
+            "queue",
+            "slots",
+            "--account",
+            &id,
+            "--set",
+            "tue 09:30, fri 17:00",
+        ],
+        "",
+    ));
+    assert_eq!(slots.trim(), "tue 09:30\nfri 17:00");
+
+    for text in ["Eins", "Zwei"] {
+        ok(&run(
+            data,
+            &bsky,
+            &[
+                "post",
+                "--account",
+                &id,
+                "--queue",
+                "--evergreen-days",
+                "14",
+                text,
+            ],
+            "",
+        ));
+    }
+    let queue: Vec<serde_json::Value> =
+        serde_json::from_str(&ok(&run(data, &bsky, &["queue", "list", "--json"], ""))).unwrap();
+    assert_eq!(queue.len(), 2);
+    let times: Vec<&str> = queue
+        .iter()
+        .map(|q| q["localTime"].as_str().unwrap())
+        .collect();
+    assert!(
+        times[0].ends_with("09:30") || times[0].ends_with("17:00"),
+        "{times:?}"
+    );
+    assert_ne!(times[0], times[1], "two posts, two slots");
+    assert!(
+        queue
+            .iter()
+            .all(|q| q["queued"] == true && q["evergreenGapDays"] == 14)
+    );
+    assert!(
+        queue.iter().all(|q| q["heldBy"] == "postwerk"),
+        "Bluesky needs Postwerk running"
+    );
+
+    let target = queue[0]["targetId"].as_str().unwrap();
+    let when = (chrono::Utc::now() + chrono::Duration::days(3))
+        .with_timezone(&chrono_tz::Asia::Tokyo)
+        .format("%Y-%m-%d 08:15")
+        .to_string();
+    let moved = ok(&run(data, &bsky, &["queue", "move", target, &when], ""));
+    assert!(
+        moved.contains(&format!("scheduled at {when} Asia/Tokyo")),
+        "{moved}"
+    );
+    assert!(ok(&run(data, &bsky, &["queue", "pause", target], "")).contains("paused"));
+    assert!(ok(&run(data, &bsky, &["queue", "resume", target], "")).contains("scheduled"));
+    assert!(ok(&run(data, &bsky, &["queue", "cancel", target], "")).contains("cancelled"));
+    let again = run(data, &bsky, &["queue", "resume", target], "");
+    assert!(String::from_utf8_lossy(&again.stderr).contains("not paused"));
+    assert_eq!(bsky.records().len(), 0);
+}

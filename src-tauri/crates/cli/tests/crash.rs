@@ -37,43 +37,75 @@ fn daemon(data: &Path, bsky: &FakeBluesky) -> Child {
 async fn a_daemon_killed_at_random_moments_loses_nothing_and_posts_nothing_twice() {
     let posts = env_num("POSTWERK_CRASH_POSTS", 200);
     let kills = env_num("POSTWERK_CRASH_KILLS", 20);
-    let mastodon = FakeMastodon::start().await;
-    let bsky = FakeBluesky::start().await;
-    bsky.add_account(
-        "crash.test",
-        "crash@example.com",
-        "crash-pass-1234",
-        "Crash",
-    );
+    // The fakes keep the real limits (Mastodon: 300 statuses per 3 hours per account; a PDS:
+    // 3000 requests per 5 minutes per IP), so larger runs spread over more servers.
+    let mastodons: Vec<FakeMastodon> = {
+        let mut v = Vec::new();
+        for _ in 0..posts.div_ceil(250).max(1) {
+            v.push(FakeMastodon::start().await);
+        }
+        v
+    };
+    let pdses: Vec<FakeBluesky> = {
+        let mut v = Vec::new();
+        for i in 0..posts.div_ceil(400).max(1) {
+            let pds = FakeBluesky::start().await;
+            pds.add_account(
+                &format!("crash{i}.test"),
+                &format!("crash{i}@example.com"),
+                "crash-pass-1234",
+                "Crash",
+            );
+            v.push(pds);
+        }
+        v
+    };
+    let bsky = &pdses[0];
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path();
     common::ok(&common::run(
         data,
-        &bsky,
+        bsky,
         &["workspace", "add", "Crash", "--tz", "UTC"],
         "",
     ));
-    common::ok(&common::run(
-        data,
-        &bsky,
-        &[
-            "account",
-            "add",
-            "bluesky",
-            "--identifier",
-            "crash.test",
-            "--password-stdin",
-        ],
-        "crash-pass-1234\n",
-    ));
+    for (i, pds) in pdses.iter().enumerate() {
+        let identifier = format!("crash{i}.test");
+        let service = pds.url().to_string();
+        common::ok(&common::run(
+            data,
+            bsky,
+            &[
+                "account",
+                "add",
+                "bluesky",
+                "--identifier",
+                &identifier,
+                "--service",
+                &service,
+                "--password-stdin",
+            ],
+            "crash-pass-1234\n",
+        ));
+    }
     // Mastodon through the sign-in page, played here.
-    common::ok(&common::add_mastodon(data, &bsky, &mastodon, &[]).await);
+    for mastodon in &mastodons {
+        common::ok(&common::add_mastodon(data, bsky, mastodon, &[]).await);
+    }
 
     // Schedule the posts through the core, due over the next ~40 s (second resolution).
     let core = Core::open(AppPaths::at(data)).await.unwrap();
     let workspace = core.workspaces().list().await.unwrap()[0].id.clone();
     let accounts = core.accounts().list(&workspace).await.unwrap();
-    assert_eq!(accounts.len(), 2);
+    assert_eq!(accounts.len(), mastodons.len() + pdses.len());
+    let on = |network: &str| -> Vec<String> {
+        accounts
+            .iter()
+            .filter(|a| a.network.display_name().eq_ignore_ascii_case(network))
+            .map(|a| a.id.clone())
+            .collect()
+    };
+    let (masto_ids, bsky_ids) = (on("mastodon"), on("bluesky"));
     let start = chrono::Utc::now() + chrono::Duration::seconds(8);
     let spread_ms = 40_000 / posts.max(1) as i64;
     for i in 0..posts {
@@ -85,14 +117,17 @@ async fn a_daemon_killed_at_random_moments_loses_nothing_and_posts_nothing_twice
                 text: format!("crash-test post {i}"),
                 spoiler: String::new(),
                 media: vec![],
-                targets: accounts
-                    .iter()
-                    .map(|a| DraftTarget {
-                        account_id: a.id.clone(),
-                        text_override: None,
-                        thread_parts: None,
-                    })
-                    .collect(),
+                targets: [
+                    &masto_ids[i % masto_ids.len()],
+                    &bsky_ids[i % bsky_ids.len()],
+                ]
+                .into_iter()
+                .map(|id| DraftTarget {
+                    account_id: id.clone(),
+                    text_override: None,
+                    thread_parts: None,
+                })
+                .collect(),
             })
             .await
             .unwrap();
@@ -108,19 +143,23 @@ async fn a_daemon_killed_at_random_moments_loses_nothing_and_posts_nothing_twice
     }
 
     // Requests take a while, as on a real network, so kills land while posts are in flight.
-    mastodon.set_latency(Duration::from_millis(600));
-    bsky.set_latency(Duration::from_millis(600));
+    for m in &mastodons {
+        m.set_latency(Duration::from_millis(600));
+    }
+    for pds in &pdses {
+        pds.set_latency(Duration::from_millis(600));
+    }
 
     // Kill the daemon at random moments while the posts fall due.
     let began = Instant::now();
     for _ in 0..kills {
-        let mut child = daemon(data, &bsky);
+        let mut child = daemon(data, bsky);
         tokio::time::sleep(Duration::from_millis(fastrand::u64(300..2_500))).await;
         child.kill().unwrap(); // SIGKILL
         child.wait().unwrap();
     }
     // Then let one run until everything is out.
-    let mut child = daemon(data, &bsky);
+    let mut child = daemon(data, bsky);
     let deadline = Instant::now() + Duration::from_secs(180);
     loop {
         let done: i64 =
@@ -146,16 +185,18 @@ async fn a_daemon_killed_at_random_moments_loses_nothing_and_posts_nothing_twice
         })
         .sum::<usize>();
     eprintln!(
-        "crash test: {posts} posts x 2 networks, {kills} kills ({settled} restarts found posts in flight), {:.1} s",
+        "crash test: {posts} posts x 2 networks on {} Mastodon servers and {} PDSes, {kills} kills ({settled} restarts found posts in flight), {:.1} s",
+        mastodons.len(),
+        pdses.len(),
         began.elapsed().as_secs_f64()
     );
 
     let mut on_mastodon: HashMap<String, usize> = HashMap::new();
-    for s in mastodon.statuses() {
+    for s in mastodons.iter().flat_map(FakeMastodon::statuses) {
         *on_mastodon.entry(s.text).or_default() += 1;
     }
     let mut on_bluesky: HashMap<String, usize> = HashMap::new();
-    for r in bsky.records() {
+    for r in pdses.iter().flat_map(FakeBluesky::records) {
         *on_bluesky
             .entry(r.value["text"].as_str().unwrap().to_string())
             .or_default() += 1;

@@ -139,6 +139,8 @@ pub struct NetConfig {
     /// Loopback ports registered as Mastodon redirect URIs; the first free one is used.
     pub oauth_ports: Vec<u16>,
     pub oauth_timeout: Duration,
+    /// The longest a request to a network may take (tests shorten it).
+    pub http_timeout: Duration,
 }
 
 pub const DEFAULT_OAUTH_PORTS: [u16; 5] = [47831, 47832, 47833, 47834, 47835];
@@ -149,6 +151,7 @@ impl Default for NetConfig {
             bluesky: bluesky::Directory::default(),
             oauth_ports: DEFAULT_OAUTH_PORTS.to_vec(),
             oauth_timeout: postwerk_networks::oauth::DEFAULT_TIMEOUT,
+            http_timeout: Duration::from_secs(60),
         }
     }
 }

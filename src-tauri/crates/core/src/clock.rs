@@ -8,6 +8,12 @@ use chrono::{DateTime, Utc};
 /// What time it is for the scheduler.
 pub trait Clock: Send + Sync + Debug {
     fn now(&self) -> DateTime<Utc>;
+
+    /// The tokio instant at which this clock reads `at` (for `sleep_until`).
+    fn deadline(&self, at: DateTime<Utc>) -> tokio::time::Instant {
+        let until = (at - self.now()).to_std().unwrap_or_default();
+        tokio::time::Instant::now() + until
+    }
 }
 
 /// The system's wall clock.
@@ -21,7 +27,11 @@ impl Clock for SystemClock {
 }
 
 /// A wall clock that follows tokio's clock from a fixed start: with `tokio::time::pause()` it
-/// moves only when tokio's time does (`advance`, or sleeping with auto-advance).
+/// moves only when tokio's time does (`advance`, or sleeping with auto-advance). It reads whole
+/// milliseconds (tokio's timers work in whole milliseconds of their own wheel, whose phase
+/// differs from this clock's start by a fraction of a millisecond: a test advances to just
+/// under the next millisecond to fire the timers due at a millisecond, and reads that
+/// millisecond).
 #[derive(Debug, Clone, Copy)]
 pub struct TokioClock {
     start: DateTime<Utc>,
@@ -38,10 +48,27 @@ impl TokioClock {
     }
 }
 
+impl TokioClock {
+    /// The tokio instant this clock started at.
+    pub fn origin(&self) -> tokio::time::Instant {
+        self.origin
+    }
+
+    /// What it started reading.
+    pub fn start(&self) -> DateTime<Utc> {
+        self.start
+    }
+}
+
 impl Clock for TokioClock {
     fn now(&self) -> DateTime<Utc> {
         let elapsed = tokio::time::Instant::now().duration_since(self.origin);
-        self.start + chrono::Duration::from_std(elapsed).unwrap_or_default()
+        let whole_ms = i64::try_from(elapsed.as_millis()).unwrap_or(i64::MAX);
+        self.start + chrono::Duration::milliseconds(whole_ms)
+    }
+
+    fn deadline(&self, at: DateTime<Utc>) -> tokio::time::Instant {
+        self.origin + (at - self.start).to_std().unwrap_or_default()
     }
 }
 

@@ -6,6 +6,8 @@ pub mod background;
 pub mod clock;
 pub mod compose;
 pub mod error;
+pub mod html;
+pub mod inbox;
 pub mod links;
 pub mod logging;
 pub mod media;
@@ -69,6 +71,7 @@ pub struct Core {
     posts: posts::Posts,
     publisher: publish::Publisher,
     composer: compose::Composer,
+    inbox: inbox::Inbox,
 }
 
 impl Core {
@@ -92,7 +95,10 @@ impl Core {
         secrets: Secrets,
         net: NetConfig,
     ) -> Result<Self> {
-        let http = postwerk_networks::HttpClient::new()?;
+        let http = postwerk_networks::HttpClient::with_timeouts(
+            std::time::Duration::from_secs(10),
+            net.http_timeout,
+        )?;
         let accounts = Accounts::new(store.clone(), secrets, http.clone(), net);
         let media = media::MediaStore::new(store.clone(), paths.data_dir().join("media"));
         Ok(Self {
@@ -107,6 +113,7 @@ impl Core {
                 compose::Composer::new(accounts.clone(), media.clone()),
             ),
             composer: compose::Composer::new(accounts.clone(), media.clone()),
+            inbox: inbox::Inbox::new(store.clone()),
             accounts,
             media,
             paths,
@@ -117,6 +124,12 @@ impl Core {
     /// The same core on another clock (tests run the scheduler on paused tokio time).
     pub fn with_clock(mut self, clock: clock::SharedClock) -> Self {
         self.publisher = self.publisher.with_clock(clock);
+        self
+    }
+
+    /// The same core with another retry backoff for scheduled posts (tests shorten it).
+    pub fn with_backoff(mut self, backoff: postwerk_networks::backoff::Backoff) -> Self {
+        self.publisher = self.publisher.with_backoff(backoff);
         self
     }
 
@@ -241,6 +254,10 @@ impl Core {
 
     pub fn publisher(&self) -> &publish::Publisher {
         &self.publisher
+    }
+
+    pub fn inbox(&self) -> &inbox::Inbox {
+        &self.inbox
     }
 
     pub fn composer(&self) -> &compose::Composer {

@@ -906,6 +906,7 @@ impl Publisher {
                     text: text.chars().take(140).collect(),
                     local_time,
                     held_by,
+                    hand_off: r.try_get::<i64, _>("hand_off")? == 1,
                     next_attempt_at: r.try_get("next_attempt_at")?,
                     queued: r.try_get::<i64, _>("queued")? == 1,
                     repeat_days: r

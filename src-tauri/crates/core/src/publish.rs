@@ -182,6 +182,9 @@ pub struct QueueItem {
     /// The due time as a wall clock in the workspace's current zone ("YYYY-MM-DD HH:MM").
     pub local_time: Option<String>,
     pub held_by: HeldBy,
+    /// The network's own scheduler will hold it (Mastodon, a single post, 5 minutes or more
+    /// ahead); until the hand-off happens it is held by Postwerk.
+    pub hand_off: bool,
     /// The next retry after a transient failure (RFC 3339, UTC).
     pub next_attempt_at: Option<String>,
     /// Placed by "Add to queue".
@@ -282,8 +285,9 @@ fn parts_of(master: &str, text_override: Option<String>, thread: Option<String>)
     ]
 }
 
-/// Scheduled posts retry transient failures (5xx, 429, timeouts, resets) this many times.
-pub const MAX_ATTEMPTS: i64 = 8;
+/// Scheduled posts retry transient failures (5xx, 429, timeouts, resets) this many times: with
+/// the backoff (15 s doubling up to 15 min) that is about 75 minutes of trying.
+pub const MAX_ATTEMPTS: i64 = 12;
 
 /// When a scheduled target should be tried again after `e`, if at all: jittered exponential
 /// backoff that never comes sooner than the network's `Retry-After` or rate-limit reset.
@@ -627,11 +631,12 @@ impl Publisher {
                 message: "the account needs reconnecting".into(),
             });
         }
-        // Later than the grace window (the app was not running, or the laptop slept).
+        // Later than the grace window (the app was not running, or the laptop slept): a post,
+        // or a retry whose time passed while nothing was running.
         let cut = now - chrono::Duration::from_std(grace).unwrap_or_default();
         let missed: Vec<(String, String, String, Option<String>)> = sqlx::query_as(
             "UPDATE post_targets SET state = 'missed', lease_until = NULL, updated_at = ?1 \
-             WHERE state = 'scheduled' AND due_at <= ?2 AND scheduled_at < ?3 AND next_attempt_at IS NULL \
+             WHERE state = 'scheduled' AND due_at < ?3 \
              RETURNING id, post_id, account_id, scheduled_local",
         )
         .bind(now_utc())
@@ -655,7 +660,7 @@ impl Publisher {
         let claimed: Vec<(String, String)> = sqlx::query_as(
             "UPDATE post_targets SET state = 'publishing', lease_until = ?1, claimed_at = ?3, updated_at = ?2 \
              WHERE state = 'scheduled' \
-             AND ((due_at <= ?3 AND (scheduled_at >= ?4 OR next_attempt_at IS NOT NULL)) \
+             AND ((due_at <= ?3 AND due_at >= ?4) \
                   OR (hand_off = 1 AND scheduled_at > ?5 AND (next_attempt_at IS NULL OR next_attempt_at <= ?3))) \
              AND account_id NOT IN (SELECT id FROM accounts WHERE health = 'needs_reconnect') \
              RETURNING id, post_id",

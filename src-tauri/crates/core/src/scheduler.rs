@@ -49,8 +49,9 @@ pub async fn run_owned(core: Core) {
                 tracing::error!(error = %e, "publish task failed");
             }
         }
-        let scheduling = core.settings().scheduling().await.unwrap_or_default();
+        // The time is read first thing after waking: due posts are claimed at their due time.
         let now = clock.now();
+        let scheduling = core.settings().scheduling().await.unwrap_or_default();
         if !scheduling.paused {
             match publisher.claim(now, LEASE, scheduling.grace()).await {
                 Ok(claimed) => {
@@ -76,19 +77,21 @@ pub async fn run_owned(core: Core) {
                 flag.store(false, Ordering::SeqCst);
             });
         }
-        let mut sleep = MAX_SLEEP;
+        let mut wake_at =
+            clock.deadline(now + chrono::Duration::from_std(MAX_SLEEP).unwrap_or_default());
         if !scheduling.paused
             && let Ok(Some(next)) = publisher.next_due().await
         {
-            let until = (next - clock.now()).to_std().unwrap_or(Duration::ZERO);
-            sleep = sleep.min(until);
+            wake_at = wake_at.min(if next > now {
+                clock.deadline(next)
+            } else {
+                // Due but not claimed (a database error): look again shortly, do not spin.
+                tokio::time::Instant::now() + Duration::from_millis(1)
+            });
         }
-        if sleep.is_zero() {
-            tokio::task::yield_now().await;
-            continue;
-        }
+        tracing::trace!(%now, ?wake_at, "scheduler sleeps");
         tokio::select! {
-            () = tokio::time::sleep(sleep) => {}
+            () = tokio::time::sleep_until(wake_at) => {}
             () = publisher.wake.notified() => {}
         }
     }

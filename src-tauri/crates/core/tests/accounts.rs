@@ -62,6 +62,7 @@ fn net_for(bsky: &FakeBluesky) -> NetConfig {
         // A free port of its own (tests run in parallel); registered as the redirect URI.
         oauth_ports: vec![free_port()],
         oauth_timeout: Duration::from_secs(20),
+        http_timeout: Duration::from_secs(60),
     }
 }
 

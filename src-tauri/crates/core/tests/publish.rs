@@ -1,153 +1,16 @@
 //! Publishing now against the fake Mastodon and Bluesky servers: what they received, byte for
 //! byte, and no duplicates when a request's answer is lost.
 
-use std::sync::Arc;
+mod common;
+
 use std::time::Duration;
 
-use postwerk_core::accounts::{ConnectBluesky, NetConfig, StartMastodon};
-use postwerk_core::posts::{DraftInput, DraftMediaInput, DraftTarget};
+use common::{env, png};
+
+use postwerk_core::ErrorCode;
+use postwerk_core::posts::{DraftMediaInput, DraftTarget};
 use postwerk_core::publish::{HeldBy, TargetState};
-use postwerk_core::secrets::MemoryStore;
-use postwerk_core::{AppPaths, Core, ErrorCode, NewWorkspace, Secret, SecretStore, Secrets};
-use postwerk_fakes::{FakeBluesky, FakeMastodon};
 use postwerk_networks::NetworkKind;
-use postwerk_networks::bluesky::Directory;
-
-struct Env {
-    _dir: tempfile::TempDir,
-    core: Core,
-    workspace: String,
-    masto_account: String,
-    bsky_account: String,
-    mastodon: FakeMastodon,
-    bsky: FakeBluesky,
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-async fn play_browser(authorize_url: &str) {
-    postwerk_fakes::play_mastodon_sign_in(authorize_url, "approve").await;
-}
-
-async fn env() -> Env {
-    let mastodon = FakeMastodon::start().await;
-    let bsky = FakeBluesky::start().await;
-    bsky.add_account("ada.test", "ada@example.com", "app-pass-1234", "Ada");
-    bsky.add_account("bob.test", "bob@example.com", "bob-pass-1234", "Bob");
-    let dir = tempfile::tempdir().unwrap();
-    let core = Core::open_with(
-        AppPaths::at(dir.path().join("data")),
-        Secrets::with_store(Arc::new(MemoryStore::new()) as Arc<dyn SecretStore>),
-        NetConfig {
-            bluesky: Directory {
-                entryway: bsky.url(),
-                plc_directory: bsky.url(),
-            },
-            oauth_ports: vec![free_port()],
-            oauth_timeout: Duration::from_secs(20),
-        },
-    )
-    .await
-    .unwrap();
-    let workspace = core
-        .workspaces()
-        .create(NewWorkspace {
-            name: "Bäckerei".into(),
-            time_zone: Some("Europe/Berlin".into()),
-            color: None,
-        })
-        .await
-        .unwrap()
-        .id;
-    let bsky_account = core
-        .accounts()
-        .connect_bluesky(ConnectBluesky {
-            workspace_id: workspace.clone(),
-            identifier: "ada.test".into(),
-            password: Secret::new("app-pass-1234"),
-            service: None,
-            reconnect_id: None,
-        })
-        .await
-        .unwrap()
-        .id;
-    let pending = core
-        .accounts()
-        .start_mastodon(StartMastodon {
-            workspace_id: workspace.clone(),
-            instance: mastodon.url().to_string(),
-            reconnect_id: None,
-        })
-        .await
-        .unwrap();
-    let finish = {
-        let accounts = core.accounts().clone();
-        let flow = pending.flow_id.clone();
-        tokio::spawn(async move { accounts.finish_mastodon(&flow).await })
-    };
-    play_browser(&pending.authorize_url).await;
-    let masto_account = finish.await.unwrap().unwrap().id;
-    Env {
-        _dir: dir,
-        core,
-        workspace,
-        masto_account,
-        bsky_account,
-        mastodon,
-        bsky,
-    }
-}
-
-fn png(w: u32, h: u32) -> Vec<u8> {
-    let img = image::RgbImage::from_fn(w, h, |x, y| {
-        image::Rgb([(x * 7 % 256) as u8, (y * 5 % 256) as u8, 90])
-    });
-    let mut out = Vec::new();
-    image::DynamicImage::ImageRgb8(img)
-        .write_to(&mut std::io::Cursor::new(&mut out), image::ImageFormat::Png)
-        .unwrap();
-    out
-}
-
-impl Env {
-    async fn draft(
-        &self,
-        text: &str,
-        media: Vec<DraftMediaInput>,
-        targets: Vec<DraftTarget>,
-    ) -> String {
-        self.core
-            .posts()
-            .save_draft(DraftInput {
-                id: None,
-                workspace_id: self.workspace.clone(),
-                text: text.into(),
-                spoiler: String::new(),
-                media,
-                targets,
-            })
-            .await
-            .unwrap()
-            .id
-    }
-
-    fn both(&self) -> Vec<DraftTarget> {
-        [&self.masto_account, &self.bsky_account]
-            .into_iter()
-            .map(|id| DraftTarget {
-                account_id: id.clone(),
-                text_override: None,
-                thread_parts: None,
-            })
-            .collect()
-    }
-}
 
 #[tokio::test]
 async fn text_with_emoji_link_tag_and_image_reaches_both_networks_exactly() {
@@ -761,4 +624,121 @@ async fn transient_failures_of_a_scheduled_post_retry_after_what_the_network_ask
     );
     assert_eq!(env.mastodon.statuses().len(), 1);
     assert_eq!(env.bsky.records().len(), 1);
+}
+
+fn post_count(requests: &[postwerk_fakes::Recorded], path: &str) -> usize {
+    requests
+        .iter()
+        .filter(|r| r.method == "POST" && r.path == path)
+        .count()
+}
+
+#[tokio::test]
+async fn an_unconfirmed_post_is_settled_by_asking_the_network_before_sending_again() {
+    let env = env().await;
+    let post = env.draft("Angekommen? @bob.test", vec![], env.both()).await;
+    // Scheduled three minutes ago, so that it falls due now (the fakes stamp real times).
+    let now = chrono::Utc::now() - chrono::Duration::minutes(3);
+    let when = now + chrono::Duration::minutes(2);
+    let publisher = env.core.publisher();
+    publisher
+        .schedule(&post, &berlin_wall_clock(when), now)
+        .await
+        .unwrap();
+    // Both requests arrive and the answers are lost; then the process dies.
+    env.mastodon.drop_after_next("/api/v1/statuses");
+    env.bsky
+        .drop_after_next("/xrpc/com.atproto.repo.createRecord");
+    let due = when + chrono::Duration::minutes(1);
+    publisher
+        .run_due(due, Duration::from_secs(300))
+        .await
+        .unwrap();
+    sqlx::query("UPDATE post_targets SET state = 'publishing', lease_until = ?, claimed_at = ? WHERE post_id = ?")
+        .bind((due + chrono::Duration::minutes(5)).to_rfc3339())
+        .bind(due.to_rfc3339_opts(chrono::SecondsFormat::Millis, true))
+        .bind(&post)
+        .execute(env.core.store().pool())
+        .await
+        .unwrap();
+    let masto_posts = post_count(&env.mastodon.requests(), "/api/v1/statuses");
+    let bsky_posts = post_count(&env.bsky.requests(), "/xrpc/com.atproto.repo.createRecord");
+    assert_eq!((masto_posts, bsky_posts), (1, 1));
+
+    // Two hours later the Idempotency-Key has expired: Postwerk looks at the account's recent
+    // statuses (and Bluesky: does the record key exist) and sends nothing again.
+    let later = due + chrono::Duration::hours(2);
+    assert_eq!(publisher.recover(later).await.unwrap(), 2);
+    let outcomes = publisher.outcomes(&post).await.unwrap();
+    assert!(
+        outcomes.iter().all(|o| o.state == TargetState::Published),
+        "{outcomes:?}"
+    );
+    let statuses = env.mastodon.statuses();
+    assert_eq!(statuses.len(), 1);
+    let mastodon = outcomes
+        .iter()
+        .find(|o| o.network == NetworkKind::Mastodon)
+        .unwrap();
+    assert!(mastodon.url.as_deref().unwrap().ends_with(&statuses[0].id));
+    assert_eq!(
+        post_count(&env.mastodon.requests(), "/api/v1/statuses"),
+        1,
+        "not sent again"
+    );
+    assert_eq!(
+        post_count(&env.bsky.requests(), "/xrpc/com.atproto.repo.createRecord"),
+        1,
+        "not sent again"
+    );
+    assert!(
+        env.mastodon.requests().iter().any(|r| r.method == "GET"
+            && r.path.ends_with("/statuses")
+            && r.path.contains("/accounts/")),
+        "asked Mastodon for the account's statuses"
+    );
+    assert!(
+        env.bsky
+            .requests()
+            .iter()
+            .any(|r| r.path == "/xrpc/com.atproto.repo.getRecord"),
+        "asked the PDS for the record key"
+    );
+}
+
+#[tokio::test]
+async fn an_unconfirmed_post_that_never_arrived_is_sent_once_on_settling() {
+    let env = env().await;
+    let post = env.draft("Nie angekommen", vec![], env.both()).await;
+    let now = chrono::Utc::now();
+    let when = now + chrono::Duration::minutes(2);
+    let publisher = env.core.publisher();
+    publisher
+        .schedule(&post, &berlin_wall_clock(when), now)
+        .await
+        .unwrap();
+    // Claimed, a record key chosen, and the process died before any request left.
+    let due = when + chrono::Duration::minutes(1);
+    sqlx::query("UPDATE post_targets SET state = 'publishing', lease_until = ?, claimed_at = ?, parts_done = CASE WHEN account_id = ? THEN '[{\"rkey\":\"3lzzzzzzzzz22\"}]' ELSE '[]' END WHERE post_id = ?")
+        .bind((due + chrono::Duration::minutes(5)).to_rfc3339())
+        .bind(due.to_rfc3339_opts(chrono::SecondsFormat::Millis, true))
+        .bind(&env.bsky_account)
+        .bind(&post)
+        .execute(env.core.store().pool())
+        .await
+        .unwrap();
+    let later = due + chrono::Duration::hours(2);
+    assert_eq!(publisher.recover(later).await.unwrap(), 2);
+    let outcomes = publisher.outcomes(&post).await.unwrap();
+    assert!(
+        outcomes.iter().all(|o| o.state == TargetState::Published),
+        "{outcomes:?}"
+    );
+    assert_eq!(env.mastodon.statuses().len(), 1);
+    let records = env.bsky.records();
+    assert_eq!(records.len(), 1);
+    assert_eq!(
+        records[0].rkey, "3lzzzzzzzzz22",
+        "the stored record key is used"
+    );
 }

@@ -12,8 +12,14 @@ const commands = vi.hoisted(() => ({
   publishNow: vi.fn(),
   retryFailed: vi.fn(),
   openUrl: vi.fn(),
+  checkTime: vi.fn(),
+  listSchedule: vi.fn(),
+  rescheduleTarget: vi.fn(),
+  unschedulePost: vi.fn(),
+  setQueueSlots: vi.fn(),
 }));
-vi.mock("$lib/bindings", () => ({ commands }));
+const listen = vi.hoisted(() => vi.fn());
+vi.mock("$lib/bindings", () => ({ commands, events: { scheduleEvent: { listen } } }));
 const invoke = vi.hoisted(() => vi.fn());
 vi.mock("@tauri-apps/api/core", () => ({ invoke }));
 
@@ -94,5 +100,49 @@ describe("compose commands", () => {
     commands.openUrl.mockRejectedValue(new Error("bridge down"));
     await expect(api.openExternal("https://example.org/post/1")).resolves.toBeUndefined();
     expect(commands.openUrl).toHaveBeenLastCalledWith("https://example.org/post/1");
+  });
+});
+
+describe("schedule commands", () => {
+  it("go through the generated commands and unwrap the answer", async () => {
+    const check = { utc: null, problem: "2027-03-28 02:30 does not exist in Europe/Berlin", choices: [] };
+    commands.checkTime.mockResolvedValue({ status: "ok", data: check });
+    await expect(api.checkTime("ws-1", "2027-03-28 02:30")).resolves.toEqual(check);
+    expect(commands.checkTime).toHaveBeenLastCalledWith("ws-1", "2027-03-28 02:30");
+
+    const filter = { workspaceId: "ws-1", accountId: null, from: "2026-11-29T00:00:00.000Z", to: null };
+    commands.listSchedule.mockResolvedValue({ status: "ok", data: [] });
+    await expect(api.listSchedule(filter)).resolves.toEqual([]);
+    expect(commands.listSchedule).toHaveBeenLastCalledWith(filter);
+
+    commands.unschedulePost.mockResolvedValue({ status: "ok", data: null });
+    await expect(api.unschedulePost("post-1")).resolves.toBeUndefined();
+    commands.setQueueSlots.mockResolvedValue({ status: "ok", data: [{ weekday: 0, minute: 540 }] });
+    await expect(api.setQueueSlots("acc-1", [{ weekday: 0, minute: 540 }])).resolves.toEqual([{ weekday: 0, minute: 540 }]);
+  });
+
+  it("throws a refused move as AppError", async () => {
+    commands.rescheduleTarget.mockResolvedValue({ status: "error", error: { code: "conflict", message: "this post is published and cannot be moved" } });
+    await expect(api.rescheduleTarget("t-1", "2026-12-10 09:00")).rejects.toMatchObject({ code: "conflict" });
+  });
+
+  it("hands schedule events to the listener and stops listening", async () => {
+    const unlisten = vi.fn();
+    listen.mockImplementation(async (callback: (event: { payload: unknown }) => void) => {
+      callback({ payload: { kind: "changed" } });
+      return unlisten;
+    });
+    const heard: unknown[] = [];
+    const stop = await api.onScheduleEvent((event) => heard.push(event));
+    expect(heard).toEqual([{ kind: "changed" }]);
+    stop();
+    expect(unlisten).toHaveBeenCalled();
+  });
+
+  it("listens to nothing (quietly) without the Tauri runtime", async () => {
+    vi.spyOn(console, "warn").mockImplementation(() => {});
+    listen.mockRejectedValue(new TypeError("window.__TAURI_INTERNALS__ is undefined"));
+    const stop = await api.onScheduleEvent(() => {});
+    expect(() => stop()).not.toThrow();
   });
 });

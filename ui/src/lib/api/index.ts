@@ -10,14 +10,22 @@ import {
   type NetworkInfo,
   type NewWorkspace,
   type PendingSignIn,
+  type PublishEvent,
+  type QueueItem,
+  type QueueSlot,
   type Removal,
+  type Repeat,
+  type ScheduleFilter,
+  type Scheduling,
   type Settings,
   type StartMastodon,
+  type TimeCheck,
   type Workspace,
   type WorkspacePatch,
 } from "$lib/bindings";
 import { AppError } from "./errors";
 import { composeCommands, openExternal } from "./compose";
+import { onScheduleEvent, scheduleCommands } from "./schedule";
 import type { CheckInput, Draft, DraftInput, MediaInfo, TargetCheck, TargetOutcome } from "./compose-types";
 
 /** The shape tauri-specta gives every command's outcome. */
@@ -32,15 +40,24 @@ export type {
   ConnectMethod,
   ErrorCode,
   Health,
+  HeldBy,
   KeychainStatus,
   Language,
   NetworkInfo,
   NetworkKind,
   NewWorkspace,
   PendingSignIn,
+  PublishEvent,
+  QueueItem,
+  QueueSlot,
   Removal,
+  Repeat,
+  ScheduleFilter,
+  Scheduling,
   Settings,
   StartMastodon,
+  TimeCheck,
+  TimeChoice,
   Workspace,
   WorkspacePatch,
 } from "$lib/bindings";
@@ -128,6 +145,45 @@ export const api = {
   retryFailed: (postId: string): Promise<TargetOutcome[]> => unwrap(() => composeCommands.retryFailed(postId)),
   /** Opens a page in the system browser (never in the webview). Never rejects. */
   openExternal: (url: string): Promise<void> => openExternal(url),
+
+  // Scheduling.
+  /** How scheduled posts are handled: grace window, paused, start at login. */
+  getScheduling: (): Promise<Scheduling> => unwrap(() => scheduleCommands.getScheduling()),
+  setScheduling: (scheduling: Scheduling): Promise<Scheduling> =>
+    unwrap(() => scheduleCommands.setScheduling(scheduling)),
+  /**
+   * Checks a wall clock ("YYYY-MM-DD HH:MM") in the workspace's zone as the user picks it: the
+   * instant, or the problem (daylight saving gap, repeated hour) and the valid choices.
+   */
+  checkTime: (workspaceId: string, wallClock: string): Promise<TimeCheck> =>
+    unwrap(() => scheduleCommands.checkTime(workspaceId, wallClock)),
+  /** Schedules a saved draft at a wall clock (or a choice's `local`) in its workspace's zone. */
+  schedulePost: (postId: string, wallClock: string): Promise<TargetOutcome[]> =>
+    unwrap(() => scheduleCommands.schedulePost(postId, wallClock)),
+  /** Puts a saved draft into each account's next free queue time. */
+  addToQueue: (postId: string): Promise<TargetOutcome[]> => unwrap(() => scheduleCommands.addToQueue(postId)),
+  /** How the post comes back after it went out (at most one field set); call before scheduling. */
+  setRepeat: (postId: string, repeat: Repeat): Promise<Repeat> => unwrap(() => scheduleCommands.setRepeat(postId, repeat)),
+  /** Scheduled posts, one item per post and account, soonest first. */
+  listSchedule: (filter: ScheduleFilter): Promise<QueueItem[]> => unwrap(() => scheduleCommands.listSchedule(filter)),
+  rescheduleTarget: (targetId: string, wallClock: string): Promise<QueueItem> =>
+    unwrap(() => scheduleCommands.rescheduleTarget(targetId, wallClock)),
+  pauseTarget: (targetId: string): Promise<QueueItem> => unwrap(() => scheduleCommands.pauseTarget(targetId)),
+  resumeTarget: (targetId: string): Promise<QueueItem> => unwrap(() => scheduleCommands.resumeTarget(targetId)),
+  cancelTarget: (targetId: string): Promise<QueueItem> => unwrap(() => scheduleCommands.cancelTarget(targetId)),
+  /** Sends a missed, paused or failed scheduled post now. */
+  publishTargetNow: (targetId: string): Promise<TargetOutcome> =>
+    unwrap(() => scheduleCommands.publishTargetNow(targetId)),
+  /** Takes a scheduled post (all its accounts) back to a draft, to edit it in Compose. */
+  unschedulePost: async (postId: string): Promise<void> => {
+    await unwrap(() => scheduleCommands.unschedulePost(postId));
+  },
+  getQueueSlots: (accountId: string): Promise<QueueSlot[]> => unwrap(() => scheduleCommands.getQueueSlots(accountId)),
+  /** Replaces an account's weekly queue times; returns them as stored (sorted). */
+  setQueueSlots: (accountId: string, slots: QueueSlot[]): Promise<QueueSlot[]> =>
+    unwrap(() => scheduleCommands.setQueueSlots(accountId, slots)),
+  /** Listens to the scheduler (published, handed off, failed, missed, changed); resolves with a stop function. */
+  onScheduleEvent: (callback: (event: PublishEvent) => void): Promise<() => void> => onScheduleEvent(callback),
 };
 
 export type Api = typeof api;

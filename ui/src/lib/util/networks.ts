@@ -23,6 +23,29 @@ export const NETWORK_NAMES: Record<NetworkKind, string> = {
   xing: "XING",
 };
 
+/** One solid brand colour per network (calendar chips); the name is always shown next to it. */
+export const NETWORK_COLORS: Record<NetworkKind, string> = {
+  mastodon: "#6364ff",
+  bluesky: "#1185fe",
+  x: "#14171a",
+  linkedin: "#0a66c2",
+  facebook_pages: "#1877f2",
+  instagram: "#dd2a7b",
+  threads: "#101010",
+  youtube: "#e62117",
+  pinterest: "#e60023",
+  tiktok: "#111111",
+  google_business: "#4285f4",
+  telegram: "#229ed9",
+  reddit: "#ff4500",
+  flickr: "#0063dc",
+  xing: "#026466",
+};
+
+export function networkColor(kind: NetworkKind): string {
+  return NETWORK_COLORS[kind] ?? "#6b7280";
+}
+
 export function networkName(kind: NetworkKind): string {
   return NETWORK_NAMES[kind] ?? kind;
 }

@@ -3,6 +3,7 @@
 // calls to the core go through `api`.
 import {
   api,
+  AppError,
   errorMessage,
   type Account,
   type CheckInput,
@@ -10,6 +11,7 @@ import {
   type DraftInput,
   type DraftTarget,
   type MediaInfo,
+  type Repeat,
   type TargetCheck,
   type TargetOutcome,
   type TargetState,
@@ -24,6 +26,19 @@ export const CHECK_DELAY_MS = 150;
 export const SAVE_DELAY_MS = 400;
 
 export type MediaItem = { key: number; media: MediaInfo; alt: string };
+/** A post put on the schedule: at a wall-clock time, or into each account's queue. */
+export type Scheduled = {
+  mode: "at" | "queue";
+  postId: string;
+  /** What was sent ("YYYY-MM-DD HH:MM", or a daylight-saving choice with its offset). */
+  wallClock: string | null;
+  outcomes: TargetOutcome[];
+  /** Accounts whose network will hold the post (Postwerk hands it over shortly). */
+  handOff: Record<string, boolean>;
+};
+
+/** A network takes a post onto its own scheduler only this far ahead (the core's HAND_OFF_AHEAD). */
+const HAND_OFF_AHEAD_MS = (5 * 60 + 30) * 1000;
 export type SaveStatus = "idle" | "saving" | "saved" | "error";
 /** Why publishing is not possible right now. */
 export type BlockReason = "no_targets" | "importing" | "empty" | "problems";
@@ -82,7 +97,14 @@ export class Composer {
   /** The post the outcomes belong to. */
   postId = $state<string | null>(null);
 
-  readonly locked = $derived(this.publishing || this.outcomes !== null);
+  /** Scheduling (or adding to the queue) is on its way. */
+  scheduling = $state<"at" | "queue" | null>(null);
+  /** Why the last scheduling attempt failed (shown in the schedule panel). */
+  scheduleError = $state<{ mode: "at" | "queue"; message: string; code: string } | null>(null);
+  /** The post just scheduled; while shown, the post can't be edited. */
+  scheduled = $state<Scheduled | null>(null);
+
+  readonly locked = $derived(this.publishing || this.scheduling !== null || this.outcomes !== null || this.scheduled !== null);
   readonly blockReason = $derived.by((): BlockReason | null => this.#findBlockReason());
   readonly canPublish = $derived(this.phase === "ready" && !this.locked && this.blockReason === null);
   readonly succeeded = $derived(
@@ -482,6 +504,8 @@ export class Composer {
     this.activeTab = null;
     this.outcomes = null;
     this.postId = null;
+    this.scheduled = null;
+    this.scheduleError = null;
     this.saveStatus = "idle";
     this.saveError = "";
     this.#lastSavedKey = this.#contentKey();
@@ -525,6 +549,50 @@ export class Composer {
       showToast({ tone: "error", title: t("compose.publishFailed"), detail: errorMessage(error) });
     } finally {
       this.publishing = false;
+    }
+  }
+
+  // ---- Scheduling ----------------------------------------------------------------------
+
+  /**
+   * Saves the post, sets how it repeats, then schedules it at `wallClock` (the workspace's
+   * zone) or, with `null`, puts it into each account's next free queue time. Returns whether
+   * it worked; a failure is kept in `scheduleError` and nothing the user wrote is lost.
+   */
+  async schedule(wallClock: string | null, repeat: Repeat, utc: string | null = null): Promise<boolean> {
+    if (!this.canPublish) return false;
+    const mode = wallClock === null ? "queue" : "at";
+    this.scheduling = mode;
+    this.scheduleError = null;
+    try {
+      await this.runCheck();
+      if (this.#findBlockReason() !== null) return false;
+      await this.flushSave({ force: true });
+      const postId = this.draftId;
+      if (!postId) return false;
+      // Whether each account's network will hold the post (decided now, as the core will).
+      const soon = utc !== null && new Date(utc).getTime() - Date.now() < HAND_OFF_AHEAD_MS;
+      const handOff = Object.fromEntries(
+        this.targets.map((target) => [
+          target.accountId,
+          !soon &&
+            (this.account(target.accountId)?.capabilities.nativeScheduling ?? false) &&
+            (target.threadParts?.length ?? 1) <= 1,
+        ]),
+      );
+      await api.setRepeat(postId, repeat);
+      const outcomes = wallClock === null ? await api.addToQueue(postId) : await api.schedulePost(postId, wallClock);
+      if (this.#disposed) return true;
+      this.postId = postId;
+      this.scheduled = { mode, postId, wallClock, outcomes, handOff };
+      return true;
+    } catch (error) {
+      if (this.#disposed) return false;
+      const appError = AppError.from(error);
+      this.scheduleError = { mode, message: errorMessage(appError), code: appError.code };
+      return false;
+    } finally {
+      this.scheduling = null;
     }
   }
 

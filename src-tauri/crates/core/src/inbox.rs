@@ -1,0 +1,474 @@
+//! The unified inbox store: items from every account of a workspace, newest first, with
+//! filters, full-text search (SQLite FTS5 over author and text), read / done / important /
+//! labels. Items are written in batches (sync) and read a page at a time (the UI's list).
+
+use serde::{Deserialize, Serialize};
+use sqlx::{QueryBuilder, Row, Sqlite};
+
+use crate::store::{Store, now_utc};
+use crate::{Error, Result};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[serde(rename_all = "snake_case")]
+pub enum InboxKind {
+    Mention,
+    Reply,
+    Quote,
+    Like,
+    Repost,
+    Follow,
+    Dm,
+}
+
+impl InboxKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Mention => "mention",
+            Self::Reply => "reply",
+            Self::Quote => "quote",
+            Self::Like => "like",
+            Self::Repost => "repost",
+            Self::Follow => "follow",
+            Self::Dm => "dm",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Some(match s {
+            "mention" => Self::Mention,
+            "reply" => Self::Reply,
+            "quote" => Self::Quote,
+            "like" => Self::Like,
+            "repost" => Self::Repost,
+            "follow" => Self::Follow,
+            "dm" => Self::Dm,
+            _ => return None,
+        })
+    }
+}
+
+/// An item as a sync brings it in (its HTML already reduced to the safe subset).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewInboxItem {
+    pub account_id: String,
+    pub kind: InboxKind,
+    pub remote_id: String,
+    pub subject_id: Option<String>,
+    pub subject_url: Option<String>,
+    pub conversation_id: Option<String>,
+    pub author_id: String,
+    pub author_handle: String,
+    pub author_name: String,
+    pub author_avatar: Option<String>,
+    pub text: String,
+    pub html: Option<String>,
+    /// RFC 3339, UTC.
+    pub created_at: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[serde(rename_all = "camelCase")]
+pub struct InboxItem {
+    pub id: String,
+    pub account_id: String,
+    pub network: String,
+    pub kind: InboxKind,
+    pub subject_url: Option<String>,
+    pub conversation_id: Option<String>,
+    pub author_handle: String,
+    pub author_name: String,
+    pub author_avatar: Option<String>,
+    pub text: String,
+    /// Safe HTML (links, paragraphs, line breaks; nothing active).
+    pub html: Option<String>,
+    pub created_at: String,
+    pub read: bool,
+    pub done: bool,
+    pub important: bool,
+    pub labels: Vec<String>,
+}
+
+/// Which items to show.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[serde(rename_all = "camelCase")]
+pub struct InboxFilter {
+    pub workspace_id: String,
+    #[serde(default)]
+    pub networks: Vec<String>,
+    #[serde(default)]
+    pub account_ids: Vec<String>,
+    #[serde(default)]
+    pub kinds: Vec<InboxKind>,
+    pub unread: Option<bool>,
+    pub done: Option<bool>,
+    pub important: Option<bool>,
+    pub label: Option<String>,
+    /// Words to find in the author or the text (each word as a prefix).
+    pub query: Option<String>,
+    /// Continue after this item (the last of the previous page).
+    pub after: Option<String>,
+    pub limit: Option<u32>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[serde(rename_all = "camelCase")]
+pub struct InboxPage {
+    pub items: Vec<InboxItem>,
+    /// Pass as `after` for the next page; `None` at the end.
+    pub next: Option<String>,
+}
+
+/// What to change on items.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[serde(rename_all = "camelCase")]
+pub struct InboxChange {
+    pub read: Option<bool>,
+    pub done: Option<bool>,
+    pub important: Option<bool>,
+    pub add_label: Option<String>,
+    pub remove_label: Option<String>,
+}
+
+const PAGE: u32 = 50;
+const MAX_PAGE: u32 = 500;
+/// Rows per INSERT statement when ingesting (17 columns each, under SQLite's 32,766
+/// variables).
+const INSERT_BATCH: usize = 500;
+
+/// Turns what a person typed into an FTS5 query: each word a quoted prefix, all required.
+pub fn fts_query(input: &str) -> Option<String> {
+    let terms: Vec<String> = input
+        .split(|c: char| !c.is_alphanumeric() && c != '@' && c != '_' && c != '.')
+        .map(|w| w.trim_matches(|c: char| !c.is_alphanumeric()))
+        .filter(|w| !w.is_empty())
+        .map(|w| format!("\"{}\"*", w.replace('"', "")))
+        .collect();
+    (!terms.is_empty()).then(|| terms.join(" "))
+}
+
+#[derive(Debug, Clone)]
+pub struct Inbox {
+    store: Store,
+}
+
+impl Inbox {
+    pub fn new(store: Store) -> Self {
+        Self { store }
+    }
+
+    /// Stores new items (ones already stored are skipped). Returns the new items' ids.
+    pub async fn ingest(&self, items: &[NewInboxItem]) -> Result<Vec<i64>> {
+        if items.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut accounts: std::collections::HashMap<String, (String, String)> =
+            std::collections::HashMap::new();
+        for item in items {
+            if !accounts.contains_key(&item.account_id) {
+                let row: Option<(String, String)> =
+                    sqlx::query_as("SELECT workspace_id, network FROM accounts WHERE id = ?")
+                        .bind(&item.account_id)
+                        .fetch_optional(self.store.pool())
+                        .await?;
+                let row =
+                    row.ok_or_else(|| Error::not_found(format!("account {}", item.account_id)))?;
+                accounts.insert(item.account_id.clone(), row);
+            }
+        }
+        let received = now_utc();
+        let mut used = std::collections::HashSet::new();
+        let keyed: Vec<(i64, &NewInboxItem)> = items
+            .iter()
+            .map(|item| {
+                let mut id = time_id(item);
+                while !used.insert(id) {
+                    id += 1;
+                }
+                (id, item)
+            })
+            .collect();
+        let mut ids = Vec::new();
+        let mut tx = self.store.pool().begin().await?;
+        for chunk in keyed.chunks(INSERT_BATCH) {
+            let mut q: QueryBuilder<Sqlite> = QueryBuilder::new(
+                "INSERT INTO inbox_items (id, account_id, workspace_id, network, kind, remote_id, subject_id, subject_url, \
+                 conversation_id, author_id, author_handle, author_name, author_avatar, text, html, created_at, received_at) ",
+            );
+            q.push_values(chunk, |mut b, (id, item)| {
+                let (workspace, network) = &accounts[&item.account_id];
+                b.push_bind(*id)
+                    .push_bind(&item.account_id)
+                    .push_bind(workspace)
+                    .push_bind(network)
+                    .push_bind(item.kind.as_str())
+                    .push_bind(&item.remote_id)
+                    .push_bind(&item.subject_id)
+                    .push_bind(&item.subject_url)
+                    .push_bind(&item.conversation_id)
+                    .push_bind(&item.author_id)
+                    .push_bind(&item.author_handle)
+                    .push_bind(&item.author_name)
+                    .push_bind(&item.author_avatar)
+                    .push_bind(&item.text)
+                    .push_bind(&item.html)
+                    .push_bind(&item.created_at)
+                    .push_bind(&received);
+            });
+            // Skips items already stored, and (rarely) an id taken by another item: those
+            // are found below and stored under the next free id.
+            q.push(" ON CONFLICT DO NOTHING RETURNING id");
+            let rows: Vec<(i64,)> = q.build_query_as().fetch_all(&mut *tx).await?;
+            let inserted: std::collections::HashSet<i64> = rows.iter().map(|(id,)| *id).collect();
+            ids.extend(inserted.iter().copied());
+            for (id, item) in chunk.iter().filter(|(id, _)| !inserted.contains(id)) {
+                let stored: bool = sqlx::query_scalar(
+                    "SELECT count(*) > 0 FROM inbox_items WHERE account_id = ? AND remote_id = ?",
+                )
+                .bind(&item.account_id)
+                .bind(&item.remote_id)
+                .fetch_one(&mut *tx)
+                .await?;
+                if stored {
+                    continue;
+                }
+                let free: i64 = sqlx::query_scalar(
+                    "SELECT min(c.id + 1) FROM inbox_items c WHERE c.id >= ?1 \
+                     AND NOT EXISTS (SELECT 1 FROM inbox_items n WHERE n.id = c.id + 1)",
+                )
+                .bind(id)
+                .fetch_one(&mut *tx)
+                .await?;
+                let (workspace, network) = &accounts[&item.account_id];
+                sqlx::query(
+                    "INSERT INTO inbox_items (id, account_id, workspace_id, network, kind, remote_id, subject_id, subject_url, \
+                     conversation_id, author_id, author_handle, author_name, author_avatar, text, html, created_at, received_at) \
+                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                )
+                .bind(free)
+                .bind(&item.account_id)
+                .bind(workspace)
+                .bind(network)
+                .bind(item.kind.as_str())
+                .bind(&item.remote_id)
+                .bind(&item.subject_id)
+                .bind(&item.subject_url)
+                .bind(&item.conversation_id)
+                .bind(&item.author_id)
+                .bind(&item.author_handle)
+                .bind(&item.author_name)
+                .bind(&item.author_avatar)
+                .bind(&item.text)
+                .bind(&item.html)
+                .bind(&item.created_at)
+                .bind(&received)
+                .execute(&mut *tx)
+                .await?;
+                ids.push(free);
+            }
+        }
+        tx.commit().await?;
+        ids.sort_unstable();
+        Ok(ids)
+    }
+
+    /// A page of items, newest first.
+    pub async fn list(&self, filter: &InboxFilter) -> Result<InboxPage> {
+        let limit = filter.limit.unwrap_or(PAGE).clamp(1, MAX_PAGE);
+        let search = filter.query.as_deref().and_then(fts_query);
+        let mut q: QueryBuilder<Sqlite> = QueryBuilder::new(
+            "SELECT i.id, i.account_id, i.network, i.kind, i.subject_url, i.conversation_id, i.author_handle, i.author_name, \
+             i.author_avatar, i.text, i.html, i.created_at, i.read, i.done, i.important, i.labels ",
+        );
+        // With a search, the full-text index drives, newest first (ids are time-ordered), and
+        // stops at the page's end instead of sorting every match.
+        let order = if search.is_some() {
+            q.push("FROM inbox_fts f CROSS JOIN inbox_items i ON i.id = f.rowid WHERE inbox_fts MATCH ")
+                .push_bind(search.clone().unwrap_or_default())
+                .push(" AND i.workspace_id = ")
+                .push_bind(&filter.workspace_id);
+            "f.rowid"
+        } else {
+            q.push("FROM inbox_items i WHERE i.workspace_id = ")
+                .push_bind(&filter.workspace_id);
+            "i.id"
+        };
+        if !filter.networks.is_empty() {
+            q.push(" AND i.network IN (");
+            let mut sep = q.separated(", ");
+            for n in &filter.networks {
+                sep.push_bind(n);
+            }
+            q.push(")");
+        }
+        if !filter.account_ids.is_empty() {
+            q.push(" AND i.account_id IN (");
+            let mut sep = q.separated(", ");
+            for a in &filter.account_ids {
+                sep.push_bind(a);
+            }
+            q.push(")");
+        }
+        if !filter.kinds.is_empty() {
+            q.push(" AND i.kind IN (");
+            let mut sep = q.separated(", ");
+            for k in &filter.kinds {
+                sep.push_bind(k.as_str());
+            }
+            q.push(")");
+        }
+        if let Some(unread) = filter.unread {
+            q.push(" AND i.read = ").push_bind(i64::from(!unread));
+        }
+        if let Some(done) = filter.done {
+            q.push(" AND i.done = ").push_bind(i64::from(done));
+        }
+        if let Some(important) = filter.important {
+            q.push(" AND i.important = ")
+                .push_bind(i64::from(important));
+        }
+        if let Some(label) = &filter.label {
+            q.push(" AND EXISTS (SELECT 1 FROM json_each(i.labels) WHERE value = ")
+                .push_bind(label)
+                .push(")");
+        }
+        if let Some(after) = &filter.after {
+            let after: i64 = after
+                .parse()
+                .map_err(|_| Error::invalid("after", "not a page cursor from this inbox"))?;
+            q.push(format!(" AND {order} < ")).push_bind(after);
+        }
+        q.push(format!(" ORDER BY {order} DESC LIMIT "))
+            .push_bind(i64::from(limit) + 1);
+        let rows = q.build().fetch_all(self.store.pool()).await?;
+        let mut items = rows.iter().map(row_to_item).collect::<Result<Vec<_>>>()?;
+        let next = if items.len() > limit as usize {
+            items.truncate(limit as usize);
+            items.last().map(|i| i.id.clone())
+        } else {
+            None
+        };
+        Ok(InboxPage { items, next })
+    }
+
+    /// Marks items (read, done, important, labels).
+    pub async fn change(&self, ids: &[String], change: &InboxChange) -> Result<u64> {
+        let mut changed = 0;
+        let mut tx = self.store.pool().begin().await?;
+        for id in ids {
+            let id: i64 = id
+                .parse()
+                .map_err(|_| Error::invalid("ids", format!("{id} is not an inbox item")))?;
+            let done = sqlx::query(
+                "UPDATE inbox_items SET read = coalesce(?1, read), done = coalesce(?2, done), important = coalesce(?3, important), \
+                 labels = CASE \
+                   WHEN ?4 IS NOT NULL AND NOT EXISTS (SELECT 1 FROM json_each(labels) WHERE value = ?4) THEN json_insert(labels, '$[#]', ?4) \
+                   ELSE labels END \
+                 WHERE id = ?5",
+            )
+            .bind(change.read.map(i64::from))
+            .bind(change.done.map(i64::from))
+            .bind(change.important.map(i64::from))
+            .bind(&change.add_label)
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+            if let Some(label) = &change.remove_label {
+                sqlx::query(
+                    "UPDATE inbox_items SET labels = (SELECT coalesce(json_group_array(value), '[]') FROM json_each(labels) WHERE value != ?1) WHERE id = ?2",
+                )
+                .bind(label)
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+            }
+            changed += done.rows_affected();
+        }
+        tx.commit().await?;
+        Ok(changed)
+    }
+
+    pub async fn cursor(&self, account_id: &str, stream: &str) -> Result<Option<String>> {
+        Ok(sqlx::query_scalar(
+            "SELECT cursor FROM inbox_cursors WHERE account_id = ? AND stream = ?",
+        )
+        .bind(account_id)
+        .bind(stream)
+        .fetch_optional(self.store.pool())
+        .await?)
+    }
+
+    pub async fn set_cursor(&self, account_id: &str, stream: &str, cursor: &str) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO inbox_cursors (account_id, stream, cursor, updated_at) VALUES (?1, ?2, ?3, ?4) \
+             ON CONFLICT (account_id, stream) DO UPDATE SET cursor = ?3, updated_at = ?4",
+        )
+        .bind(account_id)
+        .bind(stream)
+        .bind(cursor)
+        .bind(now_utc())
+        .execute(self.store.pool())
+        .await?;
+        Ok(())
+    }
+}
+
+/// A time-ordered id: the creation time in milliseconds times 4096, plus 12 bits from the
+/// account and remote id (so items of the same millisecond rarely meet).
+fn time_id(item: &NewInboxItem) -> i64 {
+    use std::hash::{Hash, Hasher};
+    let ms = chrono::DateTime::parse_from_rfc3339(&item.created_at)
+        .map(|t| t.timestamp_millis())
+        .unwrap_or(0)
+        .max(0);
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    item.account_id.hash(&mut h);
+    item.remote_id.hash(&mut h);
+    ms.saturating_mul(4096) + i64::try_from(h.finish() % 4096).unwrap_or(0)
+}
+
+fn row_to_item(r: &sqlx::sqlite::SqliteRow) -> Result<InboxItem> {
+    let kind: String = r.try_get("kind")?;
+    let labels: String = r.try_get("labels")?;
+    Ok(InboxItem {
+        id: r.try_get::<i64, _>("id")?.to_string(),
+        account_id: r.try_get("account_id")?,
+        network: r.try_get("network")?,
+        kind: InboxKind::parse(&kind).unwrap_or(InboxKind::Mention),
+        subject_url: r.try_get("subject_url")?,
+        conversation_id: r.try_get("conversation_id")?,
+        author_handle: r.try_get("author_handle")?,
+        author_name: r.try_get("author_name")?,
+        author_avatar: r.try_get("author_avatar")?,
+        text: r.try_get("text")?,
+        html: r.try_get("html")?,
+        created_at: r.try_get("created_at")?,
+        read: r.try_get::<i64, _>("read")? == 1,
+        done: r.try_get::<i64, _>("done")? == 1,
+        important: r.try_get::<i64, _>("important")? == 1,
+        labels: serde_json::from_str(&labels).unwrap_or_default(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn typed_words_become_safe_prefix_terms() {
+        assert_eq!(
+            fts_query("brot  Bäcker"),
+            Some("\"brot\"* \"Bäcker\"*".into())
+        );
+        assert_eq!(
+            fts_query("\"; DROP TABLE x; --"),
+            Some("\"DROP\"* \"TABLE\"* \"x\"*".into())
+        );
+        assert_eq!(fts_query("  ** "), None);
+        assert_eq!(fts_query("@ada.test"), Some("\"ada.test\"*".into()));
+    }
+}
