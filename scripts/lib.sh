@@ -2,8 +2,12 @@
 
 # Debian/Ubuntu packages needed to build and run the desktop app.
 BUILD_PACKAGES="libwebkit2gtk-4.1-dev build-essential pkg-config file libxdo-dev libssl-dev libayatana-appindicator3-dev librsvg2-dev"
-# Extra packages for the tests: virtual display, WebDriver, private D-Bus with a keychain.
-TEST_PACKAGES="xvfb xauth webkit2gtk-driver dbus gnome-keyring libsecret-tools xdotool x11-utils imagemagick fonts-noto-color-emoji procps"
+# (libayatana-appindicator3-dev brings libayatana-appindicator3-1, which the tray icon loads at
+# run time.)
+# Extra packages for the tests: virtual display, WebDriver, private D-Bus with a keychain, and
+# for the tray tests an XEmbed tray (trayer), a notification daemon (dunst) and python3 (closes
+# the window the way a window manager's close button does).
+TEST_PACKAGES="xvfb xauth webkit2gtk-driver dbus gnome-keyring libsecret-tools xdotool x11-utils imagemagick fonts-noto-color-emoji procps trayer dunst python3"
 
 log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 

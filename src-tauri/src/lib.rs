@@ -1,6 +1,7 @@
 //! The Postwerk desktop shell: plugins, window, logging and typed IPC. Logic lives in
 //! `postwerk-core`.
 
+mod background;
 mod commands;
 mod events;
 mod ipc_error;
@@ -165,23 +166,40 @@ pub fn run() {
         .plugin(
             tauri_plugin_single_instance::Builder::new()
                 .dbus_id(instance_id)
-                .callback(|app, _argv, _cwd| {
-                    if let Some(window) = app.get_webview_window("main") {
-                        let _ = window.unminimize();
-                        let _ = window.show();
-                        let _ = window.set_focus();
-                    }
-                })
+                .callback(|app, _argv, _cwd| background::show_main_window(app))
                 .build(),
         )
-        .plugin(tauri_plugin_window_state::Builder::default().build())
+        // Visibility is ours: the window starts hidden and is shown unless Postwerk was
+        // started to sit in the tray.
+        .plugin(
+            tauri_plugin_window_state::Builder::default()
+                .with_state_flags(
+                    tauri_plugin_window_state::StateFlags::all()
+                        - tauri_plugin_window_state::StateFlags::VISIBLE,
+                )
+                .build(),
+        )
         .plugin(tauri_plugin_opener::init())
+        // Driven from Rust only (the webview has no permission for either).
+        .plugin(
+            tauri_plugin_autostart::Builder::new()
+                .arg(background::HIDDEN_ARG)
+                .build(),
+        )
+        .plugin(tauri_plugin_notification::init())
         .manage(AppState { core, log_dir })
+        .manage(background::Background::default())
         .invoke_handler(builder.invoke_handler())
+        .on_window_event(background::on_window_event)
         .setup(move |app| {
             builder.mount_events(app);
-            if let Ok(core) = &app.state::<AppState>().core {
-                forward_schedule_events(app.handle().clone(), core.publisher().subscribe());
+            background::quit_on_signals(app.handle());
+            match &app.state::<AppState>().core {
+                Ok(core) => {
+                    forward_schedule_events(app.handle().clone(), core.publisher().subscribe());
+                    background::start(app.handle(), core.clone(), background::started_hidden());
+                }
+                Err(_) => background::show_main_window(app.handle()),
             }
             Ok(())
         })

@@ -43,9 +43,9 @@ async function waitForDriver(port, child) {
 
 /**
  * Starts the app on `dataDir` and returns { driver, quit }. `env` adds environment variables
- * for the app (tauri-driver passes its environment on).
+ * for the app (tauri-driver passes its environment on); `args` are its command-line arguments.
  */
-export async function launch(dataDir, env = {}) {
+export async function launch(dataDir, env = {}, args = []) {
   const port = nextPort++;
   const nativePort = nextPort++;
   const driverProcess = spawn(TAURI_DRIVER, ["--port", String(port), "--native-port", String(nativePort)], {
@@ -55,7 +55,7 @@ export async function launch(dataDir, env = {}) {
   await waitForDriver(port, driverProcess);
   const caps = new Capabilities();
   caps.setBrowserName("wry");
-  caps.set("tauri:options", { application: APP });
+  caps.set("tauri:options", { application: APP, args });
   const driver = await new Builder().withCapabilities(caps).usingServer(`http://127.0.0.1:${port}/`).build();
   await driver.wait(until.elementLocated(By.css("body[data-ready='1']")), 20_000, "the UI never became ready");
   let closed = false;

@@ -2,6 +2,7 @@
 //! It never depends on Tauri; the desktop shell and the CLI both call into [`Core`].
 
 pub mod accounts;
+pub mod background;
 pub mod clock;
 pub mod compose;
 pub mod error;
@@ -143,6 +144,48 @@ impl Core {
         let saved = self.settings.set_scheduling(scheduling).await?;
         self.publisher.changed();
         Ok(saved)
+    }
+
+    /// What the tray shows now: its labels in the UI language with the next due post in the
+    /// OS time zone, whether publishing is paused, whether to start at login.
+    pub async fn tray_status(&self) -> Result<background::TrayStatus> {
+        let language = self.settings.get().await?.language.effective();
+        let scheduling = self.settings.scheduling().await?;
+        let next = self.publisher.next_due().await?;
+        let zone = tz::parse_zone(&tz::system_zone()).unwrap_or(chrono_tz::UTC);
+        Ok(background::TrayStatus {
+            labels: background::tray_labels(language, next, self.publisher.clock().now(), zone),
+            paused: scheduling.paused,
+            start_at_login: scheduling.start_at_login,
+        })
+    }
+
+    /// Pauses or resumes publishing (the tray's check item), keeping the other settings.
+    pub async fn set_paused(&self, paused: bool) -> Result<settings::Scheduling> {
+        let scheduling = self.settings.scheduling().await?;
+        self.set_scheduling(settings::Scheduling {
+            paused,
+            ..scheduling
+        })
+        .await
+    }
+
+    /// The desktop notifications for a burst of scheduler events, in the UI language.
+    pub async fn notices(
+        &self,
+        events: &[publish::PublishEvent],
+    ) -> Result<Vec<background::Notice>> {
+        let language = self.settings.get().await?.language.effective();
+        Ok(background::notices_for(language, events))
+    }
+
+    /// The "keeps running in the tray" notification, the first time only (per data folder).
+    pub async fn kept_in_tray_notice_once(&self) -> Result<Option<background::Notice>> {
+        if !self.settings.first_time_told_about_tray().await? {
+            return Ok(None);
+        }
+        let language = self.settings.get().await?.language.effective();
+        Ok(Some(background::kept_in_tray_notice(language)))
     }
 
     /// Checks a wall-clock time in a workspace's zone.

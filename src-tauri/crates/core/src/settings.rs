@@ -16,6 +16,25 @@ pub enum Language {
     De,
 }
 
+impl Language {
+    /// The language to show: the chosen one, or for `System` the OS language (German for a
+    /// German locale, English for any other).
+    pub fn effective(self) -> Language {
+        self.effective_for(sys_locale::get_locale().as_deref())
+    }
+
+    /// [`Self::effective`] for a given OS locale ("de-DE", "de_AT.UTF-8", "en-US").
+    pub fn effective_for(self, os_locale: Option<&str>) -> Language {
+        match self {
+            Language::System => match os_locale {
+                Some(locale) if locale.to_ascii_lowercase().starts_with("de") => Language::De,
+                _ => Language::En,
+            },
+            chosen => chosen,
+        }
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(rename_all = "camelCase")]
@@ -61,6 +80,8 @@ pub const MAX_GRACE_MINUTES: u32 = 7 * 24 * 60;
 const LANGUAGE: &str = "language";
 const SCHEDULING: &str = "scheduling";
 const CURRENT_WORKSPACE: &str = "current_workspace";
+/// Set once the user was told that closing the window keeps Postwerk running in the tray.
+const TOLD_ABOUT_TRAY: &str = "told_about_tray";
 
 #[derive(Debug, Clone)]
 pub struct SettingsStore {
@@ -139,6 +160,21 @@ impl SettingsStore {
         }
         self.write(SCHEDULING, &scheduling).await?;
         Ok(scheduling)
+    }
+
+    /// True exactly once per data folder: the first call notes that the user was told that
+    /// Postwerk keeps running in the tray.
+    pub async fn first_time_told_about_tray(&self) -> Result<bool> {
+        let inserted = sqlx::query(
+            "INSERT INTO settings (key, value, updated_at) VALUES (?1, 'true', ?2) \
+             ON CONFLICT (key) DO NOTHING",
+        )
+        .bind(TOLD_ABOUT_TRAY)
+        .bind(now_utc())
+        .execute(self.store.pool())
+        .await?
+        .rows_affected();
+        Ok(inserted == 1)
     }
 
     /// Selects the workspace the UI shows. `None` clears the choice.
@@ -228,6 +264,29 @@ mod tests {
             .await
             .unwrap_err();
         assert_eq!(err.code(), crate::ErrorCode::NotFound);
+    }
+
+    #[test]
+    fn the_effective_language_follows_the_os_only_for_system() {
+        assert_eq!(Language::System.effective_for(Some("de-DE")), Language::De);
+        assert_eq!(
+            Language::System.effective_for(Some("de_AT.UTF-8")),
+            Language::De
+        );
+        assert_eq!(Language::System.effective_for(Some("en-US")), Language::En);
+        assert_eq!(Language::System.effective_for(Some("fr-FR")), Language::En);
+        assert_eq!(Language::System.effective_for(None), Language::En);
+        assert_eq!(Language::En.effective_for(Some("de-DE")), Language::En);
+        assert_eq!(Language::De.effective_for(Some("en-US")), Language::De);
+    }
+
+    #[tokio::test]
+    async fn told_about_the_tray_only_once() {
+        let store = Store::in_memory().await.unwrap();
+        let settings = SettingsStore::new(store);
+        assert!(settings.first_time_told_about_tray().await.unwrap());
+        assert!(!settings.first_time_told_about_tray().await.unwrap());
+        assert!(!settings.first_time_told_about_tray().await.unwrap());
     }
 
     #[tokio::test]
