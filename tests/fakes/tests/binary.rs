@@ -101,7 +101,7 @@ async fn binary_prints_urls_serves_controls_and_exits_on_stdin_eof() {
         .await
         .unwrap();
     assert!(secrets.contains(&access.to_owned()));
-    let requests: Value = http
+    let mut requests: Value = http
         .get(bluesky.join("_fake/requests").unwrap())
         .send()
         .await
@@ -109,6 +109,17 @@ async fn binary_prints_urls_serves_controls_and_exits_on_stdin_eof() {
         .json()
         .await
         .unwrap();
+    // Arrival times are recorded (for the lateness bench); they vary, so they are checked
+    // for presence and dropped before comparing.
+    for r in requests.as_array_mut().unwrap() {
+        let at = r
+            .as_object_mut()
+            .unwrap()
+            .remove("received_at_us")
+            .and_then(|v| v.as_u64())
+            .unwrap();
+        assert!(at > 1_700_000_000_000_000, "{at}");
+    }
     assert_eq!(
         requests,
         json!([
@@ -146,7 +157,7 @@ async fn binary_prints_urls_serves_controls_and_exits_on_stdin_eof() {
         instance["configuration"]["statuses"]["max_characters"],
         11000
     );
-    let requests: Value = http
+    let mut requests: Value = http
         .get(mastodon.join("_fake/requests").unwrap())
         .send()
         .await
@@ -154,6 +165,14 @@ async fn binary_prints_urls_serves_controls_and_exits_on_stdin_eof() {
         .json()
         .await
         .unwrap();
+    for r in requests.as_array_mut().unwrap() {
+        assert!(
+            r.as_object_mut()
+                .unwrap()
+                .remove("received_at_us")
+                .is_some()
+        );
+    }
     assert_eq!(
         requests,
         json!([{"method": "GET", "path": "/api/v2/instance", "status": 200}])
