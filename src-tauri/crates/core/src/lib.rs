@@ -151,7 +151,7 @@ impl Core {
     pub async fn tray_status(&self) -> Result<background::TrayStatus> {
         let language = self.settings.get().await?.language.effective();
         let scheduling = self.settings.scheduling().await?;
-        let next = self.publisher.next_due().await?;
+        let next = self.publisher.next_post().await?;
         let zone = tz::parse_zone(&tz::system_zone()).unwrap_or(chrono_tz::UTC);
         Ok(background::TrayStatus {
             labels: background::tray_labels(language, next, self.publisher.clock().now(), zone),

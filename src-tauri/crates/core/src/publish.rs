@@ -697,6 +697,16 @@ impl Publisher {
         Ok(next.as_deref().and_then(parse_stamp))
     }
 
+    /// When the next scheduled post goes out, whoever sends it (Postwerk or the network).
+    pub async fn next_post(&self) -> Result<Option<chrono::DateTime<Utc>>> {
+        let next: Option<String> = sqlx::query_scalar(
+            "SELECT min(coalesce(due_at, scheduled_at)) FROM post_targets WHERE state IN ('scheduled', 'handed_off')",
+        )
+        .fetch_one(self.store.pool())
+        .await?;
+        Ok(next.as_deref().and_then(parse_stamp))
+    }
+
     /// Claims what is due at `now` (see [`Self::claim`], with the grace window from the
     /// settings) and publishes it, waiting for the outcomes. Returns how many were claimed.
     pub async fn run_due(&self, now: chrono::DateTime<Utc>, lease: Duration) -> Result<usize> {
