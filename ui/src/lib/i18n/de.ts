@@ -491,6 +491,8 @@ const de: Messages = {
     missedText: "Postwerk lief nicht, als sie fällig waren. Öffne einen, um ihn jetzt zu senden, zu verschieben oder abzusagen.",
     missedMore_one: "{count} weiterer in der Warteschlange",
     missedMore_other: "{count} weitere in der Warteschlange",
+    paused: "Das Veröffentlichen ist pausiert: Postwerk sendet nichts, bis du die Pause beendest. Beiträge, die Mastodon hält, gehen trotzdem raus.",
+    openSettings: "Einstellungen öffnen",
     emptyWeek: "Diese Woche ist nichts geplant – schreib einen Beitrag",
     emptyMonth: "Diesen Monat ist nichts geplant – schreib einen Beitrag",
     write: "Beitrag schreiben",

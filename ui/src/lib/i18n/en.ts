@@ -489,6 +489,8 @@ const en = {
     missedText: "Postwerk was not running when they were due. Open one to send it now, move it or cancel it.",
     missedMore_one: "{count} more in the queue",
     missedMore_other: "{count} more in the queue",
+    paused: "Publishing is paused: Postwerk sends nothing until you resume it. Posts held by Mastodon still go out.",
+    openSettings: "Open Settings",
     emptyWeek: "No posts scheduled this week — write one",
     emptyMonth: "No posts scheduled this month — write one",
     write: "Write a post",

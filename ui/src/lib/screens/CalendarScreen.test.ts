@@ -57,6 +57,7 @@ beforeEach(() => {
   calendarView.anchor = "2026-12-01";
   api.listAccounts.mockResolvedValue([ada, grace]);
   api.onScheduleEvent.mockResolvedValue(() => {});
+  api.getScheduling.mockResolvedValue({ graceMinutes: 15, paused: false, startAtLogin: false });
   api.checkTime.mockImplementation(async (_ws: string, wallClock: string) => ({
     utc: `${wallClock.replace(" ", "T")}:00Z`,
     problem: null,
@@ -376,6 +377,15 @@ describe("calendar", () => {
     await vi.waitFor(() => expect(api.unschedulePost).toHaveBeenCalledWith("post-9"));
     expect(navigation.screen).toBe("compose");
     expect(returnedPost.value).toEqual({ postId: "post-9", wallClock: "2026-12-09 09:00", repeat: { everyDays: 14, evergreenGapDays: null } });
+  });
+
+  it("says when publishing is paused in Settings", async () => {
+    api.getScheduling.mockResolvedValue({ graceMinutes: 15, paused: true, startAtLogin: false });
+    render(CalendarScreen);
+    const banner = await screen.findByTestId("calendar-paused");
+    expect(banner.textContent).toContain("Publishing is paused");
+    await fireEvent.click(within(banner).getByRole("button"));
+    expect(navigation.screen).toBe("settings");
   });
 
   it("reloads when the scheduler reports a change", async () => {
