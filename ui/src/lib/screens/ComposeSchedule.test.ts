@@ -148,6 +148,13 @@ describe("scheduling from Compose", () => {
     expect(api.setRepeat).toHaveBeenCalledWith("draft-1", { everyDays: null, evergreenGapDays: null });
   });
 
+  it("does not publish now with Ctrl+Enter while the schedule panel is open", async () => {
+    await writePost();
+    await openSchedule();
+    await fireEvent.keyDown(window, { key: "Enter", ctrlKey: true });
+    expect(api.publishNow).not.toHaveBeenCalled();
+  });
+
   it("refuses a time in the past before asking the core to schedule", async () => {
     await writePost();
     const panel = await openSchedule();
