@@ -351,6 +351,15 @@ pub async fn sync_all(
     };
     let mut reports = Vec::new();
     for account in list {
+        if account.health == crate::accounts::Health::NeedsReconnect {
+            reports.push(SyncReport {
+                account_id: account.id.clone(),
+                handle: account.handle.clone(),
+                new_items: 0,
+                problem: Some("the account needs reconnecting".into()),
+            });
+            continue;
+        }
         let result = match account.network {
             NetworkKind::Mastodon => sync_mastodon(inbox, accounts, http, &account, now).await,
             NetworkKind::Bluesky => sync_bluesky(inbox, accounts, &account, now).await,

@@ -8,6 +8,7 @@ pub mod compose;
 pub mod error;
 pub mod html;
 pub mod inbox;
+pub mod inbox_reply;
 pub mod inbox_sync;
 pub mod links;
 pub mod logging;

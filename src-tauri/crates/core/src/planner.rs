@@ -106,7 +106,7 @@ impl Publisher {
         })
     }
 
-    async fn mastodon_for(
+    pub(crate) async fn mastodon_for(
         &self,
         account_id: &str,
     ) -> Result<(

@@ -249,7 +249,7 @@ pub struct Publisher {
     pub(crate) accounts: Accounts,
     media: MediaStore,
     pub(crate) http: HttpClient,
-    composer: Composer,
+    pub(crate) composer: Composer,
     backoff: Backoff,
     pub(crate) clock: SharedClock,
     events: tokio::sync::broadcast::Sender<PublishEvent>,
@@ -1404,7 +1404,7 @@ impl Publisher {
     }
 
     /// Facets for links, tags and mentions (handles resolved to DIDs; unresolved ones stay text).
-    async fn facets(&self, text: &str) -> Vec<bluesky_richtext::Facet> {
+    pub(crate) async fn facets(&self, text: &str) -> Vec<bluesky_richtext::Facet> {
         let spans = bluesky_richtext::detect(text);
         let mut dids = std::collections::HashMap::new();
         for span in &spans {

@@ -14,6 +14,8 @@ use crate::paths::DataLock;
 pub const LEASE: Duration = Duration::from_secs(300);
 /// How often posts held by a network are checked once their time has passed.
 pub const RECONCILE_EVERY: Duration = Duration::from_secs(60);
+/// How often every account's inbox is read and queued replies are sent again.
+pub const INBOX_EVERY: Duration = Duration::from_secs(120);
 /// The longest sleep between looks at the clock.
 const MAX_SLEEP: Duration = Duration::from_secs(1);
 
@@ -43,6 +45,8 @@ pub async fn run_owned(core: Core) {
     let mut tasks = tokio::task::JoinSet::new();
     let reconciling = Arc::new(AtomicBool::new(false));
     let mut last_reconcile: Option<chrono::DateTime<chrono::Utc>> = None;
+    let syncing = Arc::new(AtomicBool::new(false));
+    let mut last_inbox: Option<chrono::DateTime<chrono::Utc>> = None;
     loop {
         while let Some(done) = tasks.try_join_next() {
             if let Err(e) = done {
@@ -73,6 +77,24 @@ pub async fn run_owned(core: Core) {
             tasks.spawn(async move {
                 if let Err(e) = p.reconcile(now).await {
                     tracing::info!(error = %e, "cannot reconcile held posts yet");
+                }
+                flag.store(false, Ordering::SeqCst);
+            });
+        }
+        let inbox_due = last_inbox.is_none_or(|last| {
+            now - last >= chrono::Duration::from_std(INBOX_EVERY).unwrap_or_default()
+        });
+        if inbox_due && !syncing.swap(true, Ordering::SeqCst) {
+            last_inbox = Some(now);
+            let core = core.clone();
+            let flag = syncing.clone();
+            tasks.spawn(async move {
+                // Replies written offline first, then what is new.
+                if let Err(e) = core.publisher().flush_outbox().await {
+                    tracing::info!(error = %e, "cannot send queued replies yet");
+                }
+                if let Err(e) = core.sync_inbox(None).await {
+                    tracing::info!(error = %e, "cannot read the inbox yet");
                 }
                 flag.store(false, Ordering::SeqCst);
             });

@@ -309,3 +309,101 @@ async fn bluesky_notifications_are_walked_back_to_what_was_seen() {
     assert_eq!(items.len(), 234);
     assert_eq!(items[0].text, "Nachricht 229");
 }
+
+#[tokio::test]
+async fn a_reply_lands_in_the_right_thread_and_one_written_offline_goes_out_later() {
+    use postwerk_core::inbox_reply::ReplyState;
+    let env = env().await;
+    let ours = env
+        .draft("Neue Torte", vec![], env.only(&env.bsky_account))
+        .await;
+    env.core.publisher().publish_now(&ours).await.unwrap();
+    let our = env.bsky.records()[0].clone();
+    env.mastodon.add_notification(
+        "mention",
+        "bob@other.example",
+        Some("<p>@ada Habt ihr heute offen?</p>"),
+        None,
+        None,
+    );
+    env.bsky.add_notification(
+        "ada.test",
+        "reply",
+        "dora.test",
+        Some("Sieht lecker aus"),
+        Some(&our.uri),
+    );
+    env.core.sync_inbox(Some(&env.workspace)).await.unwrap();
+    let items = env
+        .core
+        .inbox()
+        .list(&all(&env.workspace))
+        .await
+        .unwrap()
+        .items;
+    let masto_item = items.iter().find(|i| i.network == "mastodon").unwrap();
+    let bsky_item = items.iter().find(|i| i.network == "bluesky").unwrap();
+    let publisher = env.core.publisher();
+
+    // Too long for Bluesky: refused with the reason, nothing sent.
+    let err = publisher
+        .reply(&bsky_item.id, &"Danke ".repeat(60))
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("Bluesky"), "{err}");
+
+    let sent = publisher
+        .reply(&masto_item.id, "Ja, bis 18 Uhr!")
+        .await
+        .unwrap();
+    assert_eq!(sent.state, ReplyState::Sent, "{sent:?}");
+    let status = env
+        .mastodon
+        .statuses()
+        .into_iter()
+        .find(|s| s.text.contains("bis 18 Uhr"))
+        .unwrap();
+    assert_eq!(status.text, "@bob@other.example Ja, bis 18 Uhr!");
+    assert!(status.in_reply_to_id.is_some());
+
+    // The PDS is down: the reply waits in the outbox, then goes out once, in the thread.
+    env.bsky
+        .fail_next("/xrpc/com.atproto.repo.createRecord", 503, 1);
+    let queued = publisher
+        .reply(&bsky_item.id, "Danke, Dora!")
+        .await
+        .unwrap();
+    assert_eq!(queued.state, ReplyState::Queued, "{queued:?}");
+    let flushed = publisher.flush_outbox().await.unwrap();
+    let rows: Vec<(String, Option<String>)> =
+        sqlx::query_as("SELECT state, last_error FROM inbox_outbox")
+            .fetch_all(env.core.store().pool())
+            .await
+            .unwrap();
+    assert_eq!(flushed, 1, "{rows:?}");
+    assert_eq!(publisher.flush_outbox().await.unwrap(), 0);
+    let replies: Vec<_> = env
+        .bsky
+        .records()
+        .into_iter()
+        .filter(|r| r.value["text"] == "Danke, Dora!")
+        .collect();
+    assert_eq!(replies.len(), 1);
+    assert_eq!(
+        replies[0].value["reply"]["root"]["uri"],
+        our.uri.as_str(),
+        "the thread's root is our post"
+    );
+    assert_eq!(
+        replies[0].value["reply"]["parent"]["uri"],
+        bsky_item_subject(&env, &bsky_item.id).await
+    );
+}
+
+async fn bsky_item_subject(env: &common::Env, id: &str) -> String {
+    sqlx::query_scalar("SELECT subject_id FROM inbox_items WHERE id = ?")
+        .bind(id.parse::<i64>().unwrap())
+        .fetch_one(env.core.store().pool())
+        .await
+        .unwrap()
+}

@@ -7,6 +7,7 @@ use serde_json::{Value, json};
 
 use super::{BskyState, Shared, Xrpc, XrpcError, XrpcResult, authenticate_access, json_ok};
 use crate::common::{iso_ms, lock};
+use crate::media::record_cid;
 
 #[derive(Debug, Clone)]
 pub(crate) struct BskyNotification {
@@ -68,9 +69,17 @@ impl BskyState {
                 if reason == "reply"
                     && let Some(parent) = subject
                 {
+                    // The parent's CID as the repo computed it, when it is one of ours.
+                    let cid = self
+                        .repo
+                        .records
+                        .iter()
+                        .find(|r| r.uri == parent)
+                        .map(|r| r.cid.clone())
+                        .unwrap_or_else(|| record_cid(parent.as_bytes()));
                     r["reply"] = json!({
-                        "root": { "uri": parent, "cid": "bafyreiparent" },
-                        "parent": { "uri": parent, "cid": "bafyreiparent" },
+                        "root": { "uri": parent, "cid": cid },
+                        "parent": { "uri": parent, "cid": cid },
                     });
                 }
                 r
@@ -78,14 +87,14 @@ impl BskyState {
             "follow" => json!({ "$type": collection, "subject": to, "createdAt": now }),
             _ => json!({
                 "$type": collection,
-                "subject": { "uri": subject.unwrap_or(""), "cid": "bafyreisubject" },
+                "subject": { "uri": subject.unwrap_or(""), "cid": record_cid(subject.unwrap_or("").as_bytes()) },
                 "createdAt": now,
             }),
         };
         self.notify.items.push(BskyNotification {
             to_did: to,
             uri: uri.clone(),
-            cid: format!("bafyreinotif{seq:010}"),
+            cid: record_cid(uri.as_bytes()),
             author_did,
             author_handle: from_handle.to_string(),
             reason: reason.to_string(),

@@ -64,7 +64,7 @@ pub struct ReceivedBlob {
 /// Repository state, part of the fake's state.
 #[derive(Default)]
 pub(crate) struct RepoState {
-    records: Vec<ReceivedRecord>,
+    pub(crate) records: Vec<ReceivedRecord>,
     blobs: Vec<ReceivedBlob>,
     /// Latest commit per DID: (cid, rev).
     commits: Vec<(String, String, String)>,

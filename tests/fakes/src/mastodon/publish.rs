@@ -793,8 +793,14 @@ fn create_status_inner(
 
     // set_thread (a before_action, so before idempotency).
     let in_reply_to_id = params.present("in_reply_to_id");
+    // Statuses of other people that reached us in notifications exist on this server too.
     if let Some(id) = &in_reply_to_id
         && state.publish.status(id).is_none()
+        && !state
+            .notify
+            .items
+            .iter()
+            .any(|n| n.status.as_ref().is_some_and(|(sid, _, _)| sid == id))
     {
         return error(StatusCode::NOT_FOUND, ERR_IN_REPLY_NOT_FOUND);
     }
@@ -964,9 +970,14 @@ fn publish(
             media.received.status_id = Some(id.clone());
         }
     }
-    let in_reply_to_id = input
-        .in_reply_to_id
-        .filter(|parent| state.publish.status(parent).is_some());
+    let in_reply_to_id = input.in_reply_to_id.filter(|parent| {
+        state.publish.status(parent).is_some()
+            || state
+                .notify
+                .items
+                .iter()
+                .any(|n| n.status.as_ref().is_some_and(|(sid, _, _)| sid == parent))
+    });
     state.publish.statuses.push(ReceivedStatus {
         id: id.clone(),
         created_at: iso_ms(at),

@@ -1,0 +1,290 @@
+//! Answering from the inbox: a reply goes into the outbox first (with its idempotency key, or
+//! its Bluesky record key, chosen before anything is sent), then out. When the network cannot
+//! be reached it stays queued and is sent later, in order; the reply is never lost and never
+//! sent twice.
+
+use chrono::Utc;
+use postwerk_networks::NetworkError;
+use postwerk_networks::bluesky::{self, StrongRef};
+use postwerk_networks::bluesky_richtext;
+use postwerk_networks::mastodon::NewStatus;
+use serde::Serialize;
+use sqlx::Row;
+
+use crate::posts::DraftTarget;
+use crate::publish::Publisher;
+use crate::store::now_utc;
+use crate::{Error, Result};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[serde(rename_all = "snake_case")]
+pub enum ReplyState {
+    Sent,
+    /// Kept in the outbox; sent when the network answers.
+    Queued,
+    Failed,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[serde(rename_all = "camelCase")]
+pub struct ReplyOutcome {
+    pub outbox_id: String,
+    pub state: ReplyState,
+    pub url: Option<String>,
+    pub error: Option<String>,
+}
+
+struct Pending {
+    id: String,
+    key: String,
+    text: String,
+    account_id: String,
+    network: String,
+    kind: String,
+    subject_id: Option<String>,
+    subject_cid: Option<String>,
+    root_uri: Option<String>,
+    root_cid: Option<String>,
+    author_handle: String,
+    item_id: i64,
+}
+
+impl Publisher {
+    /// Replies to an inbox item (a mention, reply, quote or message) with the composer's
+    /// rules: text the network would refuse is refused here, with the reason.
+    pub async fn reply(&self, item_id: &str, text: &str) -> Result<ReplyOutcome> {
+        let id: i64 = item_id
+            .parse()
+            .map_err(|_| Error::invalid("item", format!("{item_id} is not an inbox item")))?;
+        let row = sqlx::query(
+            "SELECT account_id, network, kind, subject_id FROM inbox_items WHERE id = ?",
+        )
+        .bind(id)
+        .fetch_optional(self.store.pool())
+        .await?
+        .ok_or_else(|| Error::not_found(format!("inbox item {item_id}")))?;
+        let kind: String = row.try_get("kind")?;
+        let network: String = row.try_get("network")?;
+        if !matches!(kind.as_str(), "mention" | "reply" | "quote" | "dm")
+            || row.try_get::<Option<String>, _>("subject_id")?.is_none()
+        {
+            return Err(Error::invalid(
+                "item",
+                "only mentions, replies, quotes and messages can be answered",
+            ));
+        }
+        let text = text.trim();
+        if text.is_empty() {
+            return Err(Error::invalid("text", "write something to reply"));
+        }
+        let account_id: String = row.try_get("account_id")?;
+        let check = self
+            .composer
+            .check_target(
+                &DraftTarget {
+                    account_id: account_id.clone(),
+                    text_override: Some(text.to_string()),
+                    thread_parts: None,
+                },
+                "",
+                "",
+                &[],
+            )
+            .await?;
+        if let Some(reason) = check.blocking_reason() {
+            return Err(Error::invalid("text", reason));
+        }
+        let outbox_id = uuid::Uuid::new_v4().to_string();
+        // Bluesky: the record key; Mastodon: the Idempotency-Key.
+        let key = if network == "bluesky" {
+            bluesky_richtext::new_tid()
+        } else {
+            uuid::Uuid::new_v4().to_string()
+        };
+        sqlx::query(
+            "INSERT INTO inbox_outbox (id, item_id, text, state, idempotency_key, created_at, updated_at) VALUES (?1, ?2, ?3, 'queued', ?4, ?5, ?5)",
+        )
+        .bind(&outbox_id)
+        .bind(id)
+        .bind(text)
+        .bind(&key)
+        .bind(now_utc())
+        .execute(self.store.pool())
+        .await?;
+        self.send_reply(&outbox_id).await
+    }
+
+    /// Sends the queued replies, oldest first. Returns how many went out.
+    pub async fn flush_outbox(&self) -> Result<usize> {
+        let queued: Vec<String> = sqlx::query_scalar(
+            "SELECT id FROM inbox_outbox WHERE state = 'queued' ORDER BY created_at, id",
+        )
+        .fetch_all(self.store.pool())
+        .await?;
+        let mut sent = 0;
+        for id in queued {
+            match self.send_reply(&id).await?.state {
+                ReplyState::Sent => sent += 1,
+                // The network still does not answer: keep the order, try later.
+                ReplyState::Queued => break,
+                ReplyState::Failed => {}
+            }
+        }
+        Ok(sent)
+    }
+
+    async fn pending(&self, outbox_id: &str) -> Result<Pending> {
+        let r = sqlx::query(
+            "SELECT o.id, o.idempotency_key, o.text, i.id AS item_id, i.account_id, i.network, i.kind, i.subject_id, i.subject_cid, \
+             i.root_uri, i.root_cid, i.author_handle FROM inbox_outbox o JOIN inbox_items i ON i.id = o.item_id WHERE o.id = ?",
+        )
+        .bind(outbox_id)
+        .fetch_optional(self.store.pool())
+        .await?
+        .ok_or_else(|| Error::not_found(format!("reply {outbox_id}")))?;
+        Ok(Pending {
+            id: r.try_get("id")?,
+            key: r.try_get("idempotency_key")?,
+            text: r.try_get("text")?,
+            account_id: r.try_get("account_id")?,
+            network: r.try_get("network")?,
+            kind: r.try_get("kind")?,
+            subject_id: r.try_get("subject_id")?,
+            subject_cid: r.try_get("subject_cid")?,
+            root_uri: r.try_get("root_uri")?,
+            root_cid: r.try_get("root_cid")?,
+            author_handle: r.try_get("author_handle")?,
+            item_id: r.try_get("item_id")?,
+        })
+    }
+
+    async fn send_reply(&self, outbox_id: &str) -> Result<ReplyOutcome> {
+        let p = self.pending(outbox_id).await?;
+        let sent = match p.network.as_str() {
+            "mastodon" => self.reply_mastodon(&p).await,
+            "bluesky" => self.reply_bluesky(&p).await,
+            other => Err(Error::invalid(
+                "network",
+                format!("replying on {other} is not available yet"),
+            )),
+        };
+        let (state, url, error) = match sent {
+            Ok(url) => (ReplyState::Sent, url, None),
+            Err(Error::Network(e))
+                if e.is_retryable() || matches!(e, NetworkError::Transient { .. }) =>
+            {
+                (ReplyState::Queued, None, Some(e.to_string()))
+            }
+            Err(e) => (ReplyState::Failed, None, Some(e.to_string())),
+        };
+        let state_text = match state {
+            ReplyState::Sent => "sent",
+            ReplyState::Queued => "queued",
+            ReplyState::Failed => "failed",
+        };
+        sqlx::query(
+            "UPDATE inbox_outbox SET state = ?, remote_url = ?, last_error = ?, attempts = attempts + 1, updated_at = ? WHERE id = ?",
+        )
+        .bind(state_text)
+        .bind(&url)
+        .bind(&error)
+        .bind(now_utc())
+        .bind(&p.id)
+        .execute(self.store.pool())
+        .await?;
+        if state == ReplyState::Sent {
+            sqlx::query("UPDATE inbox_items SET read = 1 WHERE id = ?")
+                .bind(p.item_id)
+                .execute(self.store.pool())
+                .await?;
+        } else {
+            tracing::info!(reply = %p.id, ?state, error = ?error, "reply not sent");
+        }
+        Ok(ReplyOutcome {
+            outbox_id: p.id,
+            state,
+            url,
+            error,
+        })
+    }
+
+    async fn reply_mastodon(&self, p: &Pending) -> Result<Option<String>> {
+        let (client, token) = self.mastodon_for(&p.account_id).await?;
+        // Mastodon notifies the people named in the text: start with the author, as its own
+        // web client does.
+        let mention = format!("@{}", p.author_handle);
+        let text = if p.text.contains(&mention) {
+            p.text.clone()
+        } else {
+            format!("{mention} {}", p.text)
+        };
+        let status = NewStatus {
+            status: text,
+            in_reply_to_id: p.subject_id.clone(),
+            visibility: (p.kind == "dm").then(|| "direct".to_string()),
+            ..NewStatus::default()
+        };
+        let posted = client
+            .post_status(&token, &status, &p.key)
+            .await
+            .map_err(|e| match e {
+                NetworkError::AuthExpired { message, .. } => Error::NeedsReconnect {
+                    account: p.account_id.clone(),
+                    message,
+                },
+                e => Error::Network(e),
+            })?;
+        Ok(posted.url)
+    }
+
+    async fn reply_bluesky(&self, p: &Pending) -> Result<Option<String>> {
+        let (Some(parent_uri), Some(parent_cid)) = (&p.subject_id, &p.subject_cid) else {
+            return Err(Error::invalid(
+                "item",
+                "this Bluesky item has no post to reply to",
+            ));
+        };
+        let parent = StrongRef {
+            uri: parent_uri.clone(),
+            cid: parent_cid.clone(),
+        };
+        let root = match (&p.root_uri, &p.root_cid) {
+            (Some(uri), Some(cid)) => StrongRef {
+                uri: uri.clone(),
+                cid: cid.clone(),
+            },
+            _ => parent.clone(),
+        };
+        let mut record = serde_json::json!({
+            "$type": "app.bsky.feed.post",
+            "text": p.text,
+            "createdAt": Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+            "reply": { "root": root, "parent": parent },
+        });
+        let facets = self.facets(&p.text).await;
+        if !facets.is_empty() {
+            record["facets"] = serde_json::to_value(&facets).unwrap_or_default();
+        }
+        let (did, handle): (String, String) =
+            sqlx::query_as("SELECT remote_id, handle FROM accounts WHERE id = ?")
+                .bind(&p.account_id)
+                .fetch_one(self.store.pool())
+                .await?;
+        let rkey = p.key.clone();
+        let created = self
+            .accounts
+            .with_bluesky(&p.account_id, |b, pds, access| {
+                let record = record.clone();
+                let did = did.clone();
+                let rkey = rkey.clone();
+                async move { b.create_post(&pds, &access, &did, &rkey, &record).await }
+            })
+            .await?;
+        Ok(bluesky::post_web_url(
+            handle.trim_start_matches('@'),
+            &created.uri,
+        ))
+    }
+}
