@@ -2,6 +2,9 @@
 
 use postwerk_core::accounts::{ConnectBluesky, PendingSignIn, Removal, StartMastodon};
 use postwerk_core::compose::{CheckInput, TargetCheck};
+use postwerk_core::inbox::{InboxChange, InboxFilter, InboxPage};
+use postwerk_core::inbox_reply::ReplyOutcome;
+use postwerk_core::inbox_sync::SyncReport;
 use postwerk_core::media::MediaInfo;
 use postwerk_core::planner::{QueueSlot, Repeat, ScheduleFilter};
 use postwerk_core::posts::{Draft, DraftInput};
@@ -414,4 +417,44 @@ pub async fn set_repeat(
         .publisher()
         .set_repeat(&post_id, repeat)
         .await?)
+}
+
+/// A page of the unified inbox, newest first, with filters and search.
+#[tauri::command]
+#[specta::specta]
+pub async fn list_inbox(state: State<'_, AppState>, filter: InboxFilter) -> IpcResult<InboxPage> {
+    Ok(state.core()?.inbox().list(&filter).await?)
+}
+
+/// Marks inbox items read / done / important, or adds and removes a label.
+#[tauri::command]
+#[specta::specta]
+pub async fn change_inbox(
+    state: State<'_, AppState>,
+    ids: Vec<String>,
+    change: InboxChange,
+) -> IpcResult<u32> {
+    let changed = state.core()?.inbox().change(&ids, &change).await?;
+    Ok(u32::try_from(changed).unwrap_or(u32::MAX))
+}
+
+/// Reads new notifications of a workspace's accounts now.
+#[tauri::command]
+#[specta::specta]
+pub async fn sync_inbox(
+    state: State<'_, AppState>,
+    workspace_id: String,
+) -> IpcResult<Vec<SyncReport>> {
+    Ok(state.core()?.sync_inbox(Some(&workspace_id)).await?)
+}
+
+/// Answers an inbox item; kept in the outbox and sent later when the network does not answer.
+#[tauri::command]
+#[specta::specta]
+pub async fn reply_inbox(
+    state: State<'_, AppState>,
+    item_id: String,
+    text: String,
+) -> IpcResult<ReplyOutcome> {
+    Ok(state.core()?.publisher().reply(&item_id, &text).await?)
 }

@@ -76,6 +76,10 @@ pub fn specta_builder() -> tauri_specta::Builder<tauri::Wry> {
             commands::get_queue_slots,
             commands::set_queue_slots,
             commands::set_repeat,
+            commands::list_inbox,
+            commands::change_inbox,
+            commands::sync_inbox,
+            commands::reply_inbox,
         ])
         .events(tauri_specta::collect_events![events::ScheduleEvent])
 }

@@ -78,6 +78,14 @@ export const commands = {
 	setQueueSlots: (accountId: string, slots: QueueSlot[]) => typedError<QueueSlot[], IpcError>(__TAURI_INVOKE("set_queue_slots", { accountId, slots })),
 	/**  Repeat every N days, or evergreen recycling through the queue (or neither). */
 	setRepeat: (postId: string, repeat: Repeat) => typedError<Repeat, IpcError>(__TAURI_INVOKE("set_repeat", { postId, repeat })),
+	/**  A page of the unified inbox, newest first, with filters and search. */
+	listInbox: (filter: InboxFilter) => typedError<InboxPage, IpcError>(__TAURI_INVOKE("list_inbox", { filter })),
+	/**  Marks inbox items read / done / important, or adds and removes a label. */
+	changeInbox: (ids: string[], change: InboxChange) => typedError<number, IpcError>(__TAURI_INVOKE("change_inbox", { ids, change })),
+	/**  Reads new notifications of a workspace's accounts now. */
+	syncInbox: (workspaceId: string) => typedError<SyncReport[], IpcError>(__TAURI_INVOKE("sync_inbox", { workspaceId })),
+	/**  Answers an inbox item; kept in the outbox and sent later when the network does not answer. */
+	replyInbox: (itemId: string, text: string) => typedError<ReplyOutcome, IpcError>(__TAURI_INVOKE("reply_inbox", { itemId, text })),
 };
 
 /** Events */
@@ -251,6 +259,60 @@ export type HeldBy =
 /**  Nothing is pending (sent, failed, missed, paused or cancelled). */
 "nobody";
 
+/**  What to change on items. */
+export type InboxChange = {
+	read: boolean | null,
+	done: boolean | null,
+	important: boolean | null,
+	addLabel: string | null,
+	removeLabel: string | null,
+};
+
+/**  Which items to show. */
+export type InboxFilter = {
+	workspaceId: string,
+	networks?: string[],
+	accountIds?: string[],
+	kinds?: InboxKind[],
+	unread: boolean | null,
+	done: boolean | null,
+	important: boolean | null,
+	label: string | null,
+	/**  Words to find in the author or the text (each word as a prefix). */
+	query: string | null,
+	/**  Continue after this item (the last of the previous page). */
+	after: string | null,
+	limit: number | null,
+};
+
+export type InboxItem = {
+	id: string,
+	accountId: string,
+	network: string,
+	kind: InboxKind,
+	subjectUrl: string | null,
+	conversationId: string | null,
+	authorHandle: string,
+	authorName: string,
+	authorAvatar: string | null,
+	text: string,
+	/**  Safe HTML (links, paragraphs, line breaks; nothing active). */
+	html: string | null,
+	createdAt: string,
+	read: boolean,
+	done: boolean,
+	important: boolean,
+	labels: string[],
+};
+
+export type InboxKind = "mention" | "reply" | "quote" | "like" | "repost" | "follow" | "dm";
+
+export type InboxPage = {
+	items: InboxItem[],
+	/**  Pass as `after` for the next page; `None` at the end. */
+	next: string | null,
+};
+
 export type IpcError = {
 	code: ErrorCode,
 	message: string,
@@ -397,6 +459,17 @@ export type Repeat = {
 	evergreenGapDays: number | null,
 };
 
+export type ReplyOutcome = {
+	outboxId: string,
+	state: ReplyState,
+	url: string | null,
+	error: string | null,
+};
+
+export type ReplyState = "sent" | 
+/**  Kept in the outbox; sent when the network answers. */
+"queued" | "failed";
+
 /**
  *  Something happened to a scheduled post (published, failed, missed, held for reconnecting)
  *  or the schedule changed: the calendar and queue lists reload.
@@ -437,6 +510,18 @@ export type StartMastodon = {
 	/**  What the user typed: "mastodon.social", "@ada@chaos.social", a URL. */
 	instance: string,
 	reconnectId: string | null,
+};
+
+/**  What one account's sync did. */
+export type SyncReport = {
+	accountId: string,
+	handle: string,
+	newItems: number,
+	/**
+	 *  Why nothing (more) was read, when something went wrong or the network is not
+	 *  supported yet.
+	 */
+	problem: string | null,
 };
 
 /**  The verdict for one account: one text check per part, and the media problems. */
