@@ -75,6 +75,29 @@ pub fn started_hidden() -> bool {
 /// Starts the background part: the window (unless started hidden), the tray when the desktop
 /// has a tray host, and the task that keeps the tray, start at login and notifications in
 /// step with the scheduler.
+/// Desktop notifications for inbox items a rule asked to be told about.
+pub fn follow_inbox(app: &AppHandle, core: &Core) {
+    let mut events = core.inbox().subscribe();
+    let app = app.clone();
+    tauri::async_runtime::spawn(async move {
+        loop {
+            match events.recv().await {
+                Ok(postwerk_core::inbox::InboxEvent::Notify {
+                    rule, author, text, ..
+                }) => notify(
+                    &app,
+                    &Notice {
+                        title: format!("{author} ({rule})"),
+                        body: text,
+                    },
+                ),
+                Ok(_) | Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {}
+                Err(tokio::sync::broadcast::error::RecvError::Closed) => break,
+            }
+        }
+    });
+}
+
 pub fn start(app: &AppHandle, core: Core, hidden: bool) {
     if !hidden {
         show_main_window(app);

@@ -4,6 +4,7 @@ use postwerk_core::accounts::{ConnectBluesky, PendingSignIn, Removal, StartMasto
 use postwerk_core::compose::{CheckInput, TargetCheck};
 use postwerk_core::inbox::{InboxChange, InboxFilter, InboxPage};
 use postwerk_core::inbox_reply::ReplyOutcome;
+use postwerk_core::inbox_rules::{InboxRule, NewRule};
 use postwerk_core::inbox_sync::SyncReport;
 use postwerk_core::media::MediaInfo;
 use postwerk_core::planner::{QueueSlot, Repeat, ScheduleFilter};
@@ -457,4 +458,26 @@ pub async fn reply_inbox(
     text: String,
 ) -> IpcResult<ReplyOutcome> {
     Ok(state.core()?.publisher().reply(&item_id, &text).await?)
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn list_inbox_rules(
+    state: State<'_, AppState>,
+    workspace_id: String,
+) -> IpcResult<Vec<InboxRule>> {
+    Ok(state.core()?.inbox().rules().list(&workspace_id).await?)
+}
+
+/// Adds or changes an inbox rule (applied to items as they arrive).
+#[tauri::command]
+#[specta::specta]
+pub async fn save_inbox_rule(state: State<'_, AppState>, rule: NewRule) -> IpcResult<InboxRule> {
+    Ok(state.core()?.inbox().rules().save(rule).await?)
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn delete_inbox_rule(state: State<'_, AppState>, id: String) -> IpcResult<()> {
+    Ok(state.core()?.inbox().rules().delete(&id).await?)
 }

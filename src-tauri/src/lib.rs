@@ -80,8 +80,14 @@ pub fn specta_builder() -> tauri_specta::Builder<tauri::Wry> {
             commands::change_inbox,
             commands::sync_inbox,
             commands::reply_inbox,
+            commands::list_inbox_rules,
+            commands::save_inbox_rule,
+            commands::delete_inbox_rule,
         ])
-        .events(tauri_specta::collect_events![events::ScheduleEvent])
+        .events(tauri_specta::collect_events![
+            events::ScheduleEvent,
+            events::InboxChanged
+        ])
 }
 
 /// Where the generated bindings live, relative to this crate.
@@ -115,6 +121,27 @@ fn forward_schedule_events(
                     let _ = events::ScheduleEvent(postwerk_core::publish::PublishEvent::Changed)
                         .emit(&app);
                 }
+                Err(tokio::sync::broadcast::error::RecvError::Closed) => break,
+            }
+        }
+    });
+}
+
+/// Passes the inbox's events on to the window.
+fn forward_inbox_events(
+    app: tauri::AppHandle,
+    mut events: tokio::sync::broadcast::Receiver<postwerk_core::inbox::InboxEvent>,
+) {
+    use tauri_specta::Event as _;
+    tauri::async_runtime::spawn(async move {
+        loop {
+            match events.recv().await {
+                Ok(event) => {
+                    if let Err(e) = events::InboxChanged(event).emit(&app) {
+                        tracing::debug!(error = %e, "cannot pass an inbox event to the window");
+                    }
+                }
+                Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {}
                 Err(tokio::sync::broadcast::error::RecvError::Closed) => break,
             }
         }
@@ -201,6 +228,8 @@ pub fn run() {
             match &app.state::<AppState>().core {
                 Ok(core) => {
                     forward_schedule_events(app.handle().clone(), core.publisher().subscribe());
+                    forward_inbox_events(app.handle().clone(), core.inbox().subscribe());
+                    background::follow_inbox(app.handle(), core);
                     background::start(app.handle(), core.clone(), background::started_hidden());
                 }
                 Err(_) => background::show_main_window(app.handle()),

@@ -86,10 +86,15 @@ export const commands = {
 	syncInbox: (workspaceId: string) => typedError<SyncReport[], IpcError>(__TAURI_INVOKE("sync_inbox", { workspaceId })),
 	/**  Answers an inbox item; kept in the outbox and sent later when the network does not answer. */
 	replyInbox: (itemId: string, text: string) => typedError<ReplyOutcome, IpcError>(__TAURI_INVOKE("reply_inbox", { itemId, text })),
+	listInboxRules: (workspaceId: string) => typedError<InboxRule[], IpcError>(__TAURI_INVOKE("list_inbox_rules", { workspaceId })),
+	/**  Adds or changes an inbox rule (applied to items as they arrive). */
+	saveInboxRule: (rule: NewRule) => typedError<InboxRule, IpcError>(__TAURI_INVOKE("save_inbox_rule", { rule })),
+	deleteInboxRule: (id: string) => typedError<null, IpcError>(__TAURI_INVOKE("delete_inbox_rule", { id })),
 };
 
 /** Events */
 export const events = {
+	inboxChanged: makeEvent<InboxChanged, InboxChanged>("inbox-changed"),
 	scheduleEvent: makeEvent<ScheduleEvent, ScheduleEvent>("schedule-event"),
 };
 
@@ -268,6 +273,16 @@ export type InboxChange = {
 	removeLabel: string | null,
 };
 
+/**  New inbox items arrived, or a rule asked to be told about one: the inbox reloads. */
+export type InboxChanged = InboxEvent;
+
+/**  What the inbox tells the app. */
+export type InboxEvent = 
+/**  New items arrived in a workspace. */
+{ kind: "arrived"; workspaceId: string; count: number } | 
+/**  A rule asked to be told about this item. */
+{ kind: "notify"; workspaceId: string; rule: string; author: string; text: string };
+
 /**  Which items to show. */
 export type InboxFilter = {
 	workspaceId: string,
@@ -311,6 +326,15 @@ export type InboxPage = {
 	items: InboxItem[],
 	/**  Pass as `after` for the next page; `None` at the end. */
 	next: string | null,
+};
+
+export type InboxRule = {
+	id: string,
+	workspaceId: string,
+	name: string,
+	conditions: RuleConditions,
+	actions: RuleActions,
+	enabled: boolean,
 };
 
 export type IpcError = {
@@ -377,6 +401,16 @@ export type NetworkInfo = {
 
 /**  Every network Postwerk knows of. `Xing` has no public API and gets reminder publishing. */
 export type NetworkKind = "mastodon" | "bluesky" | "x" | "linkedin" | "facebook_pages" | "instagram" | "threads" | "youtube" | "pinterest" | "tiktok" | "google_business" | "telegram" | "reddit" | "flickr" | "xing";
+
+export type NewRule = {
+	/**  Set to change an existing rule. */
+	id: string | null,
+	workspaceId: string,
+	name: string,
+	conditions: RuleConditions,
+	actions: RuleActions,
+	enabled: boolean,
+};
 
 export type NewWorkspace = {
 	name: string,
@@ -469,6 +503,26 @@ export type ReplyOutcome = {
 export type ReplyState = "sent" | 
 /**  Kept in the outbox; sent when the network answers. */
 "queued" | "failed";
+
+export type RuleActions = {
+	label: string | null,
+	markDone?: boolean,
+	markImportant?: boolean,
+	notify?: boolean,
+};
+
+export type RuleConditions = {
+	/**  Any of these networks (empty: any). */
+	networks?: string[],
+	accountIds?: string[],
+	kinds?: InboxKind[],
+	/**  The text contains this, ignoring case. */
+	textContains: string | null,
+	/**  The text matches this regular expression. */
+	textMatches: string | null,
+	/**  The author's handle or name contains this, ignoring case. */
+	author: string | null,
+};
 
 /**
  *  Something happened to a scheduled post (published, failed, missed, held for reconnecting)

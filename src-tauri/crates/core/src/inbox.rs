@@ -154,14 +154,103 @@ pub fn fts_query(input: &str) -> Option<String> {
     (!terms.is_empty()).then(|| terms.join(" "))
 }
 
+/// What the inbox tells the app.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[serde(
+    rename_all = "camelCase",
+    rename_all_fields = "camelCase",
+    tag = "kind"
+)]
+pub enum InboxEvent {
+    /// New items arrived in a workspace.
+    Arrived { workspace_id: String, count: u32 },
+    /// A rule asked to be told about this item.
+    Notify {
+        workspace_id: String,
+        rule: String,
+        author: String,
+        text: String,
+    },
+}
+
 #[derive(Debug, Clone)]
 pub struct Inbox {
     store: Store,
+    rules: crate::inbox_rules::Rules,
+    events: tokio::sync::broadcast::Sender<InboxEvent>,
 }
 
 impl Inbox {
     pub fn new(store: Store) -> Self {
-        Self { store }
+        Self {
+            rules: crate::inbox_rules::Rules::new(store.clone()),
+            store,
+            events: tokio::sync::broadcast::channel(256).0,
+        }
+    }
+
+    pub fn rules(&self) -> &crate::inbox_rules::Rules {
+        &self.rules
+    }
+
+    /// New items and rule notifications, for the window and desktop notifications.
+    pub fn subscribe(&self) -> tokio::sync::broadcast::Receiver<InboxEvent> {
+        self.events.subscribe()
+    }
+
+    /// Applies the workspace's rules to items that just arrived (labels, done, important,
+    /// notify), in the rules' order.
+    async fn apply_rules(
+        &self,
+        new: &[(i64, &NewInboxItem)],
+        accounts: &std::collections::HashMap<String, (String, String)>,
+    ) -> Result<()> {
+        let mut by_workspace: std::collections::HashMap<&str, Vec<crate::inbox_rules::Compiled>> =
+            std::collections::HashMap::new();
+        let mut counts: std::collections::HashMap<String, u32> = std::collections::HashMap::new();
+        let mut tx = self.store.pool().begin().await?;
+        for (id, item) in new {
+            let (workspace, network) = &accounts[&item.account_id];
+            *counts.entry(workspace.clone()).or_default() += 1;
+            if !by_workspace.contains_key(workspace.as_str()) {
+                by_workspace.insert(workspace.as_str(), self.rules.compiled(workspace).await?);
+            }
+            for rule in &by_workspace[workspace.as_str()] {
+                if !rule.matches(item, network) {
+                    continue;
+                }
+                let a = &rule.rule().actions;
+                let label = a.label.as_deref().map(str::trim).filter(|l| !l.is_empty());
+                sqlx::query(
+                    "UPDATE inbox_items SET done = max(done, ?1), important = max(important, ?2), \
+                     labels = CASE WHEN ?3 IS NOT NULL AND NOT EXISTS (SELECT 1 FROM json_each(labels) WHERE value = ?3) \
+                       THEN json_insert(labels, '$[#]', ?3) ELSE labels END WHERE id = ?4",
+                )
+                .bind(i64::from(a.mark_done))
+                .bind(i64::from(a.mark_important))
+                .bind(label)
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+                if a.notify {
+                    let _ = self.events.send(InboxEvent::Notify {
+                        workspace_id: workspace.clone(),
+                        rule: rule.rule().name.clone(),
+                        author: item.author_handle.clone(),
+                        text: item.text.chars().take(200).collect(),
+                    });
+                }
+            }
+        }
+        tx.commit().await?;
+        for (workspace_id, count) in counts {
+            let _ = self.events.send(InboxEvent::Arrived {
+                workspace_id,
+                count,
+            });
+        }
+        Ok(())
     }
 
     /// Stores new items (ones already stored are skipped). Returns the new items' ids.
@@ -201,6 +290,7 @@ impl Inbox {
             })
             .collect();
         let mut ids = Vec::new();
+        let mut new: Vec<(i64, &NewInboxItem)> = Vec::new();
         let mut tx = self.store.pool().begin().await?;
         for chunk in keyed.chunks(INSERT_BATCH) {
             let mut q: QueryBuilder<Sqlite> = QueryBuilder::new(
@@ -236,6 +326,12 @@ impl Inbox {
             let rows: Vec<(i64,)> = q.build_query_as().fetch_all(&mut *tx).await?;
             let inserted: std::collections::HashSet<i64> = rows.iter().map(|(id,)| *id).collect();
             ids.extend(inserted.iter().copied());
+            new.extend(
+                chunk
+                    .iter()
+                    .filter(|(id, _)| inserted.contains(id))
+                    .map(|(id, item)| (*id, *item)),
+            );
             for (id, item) in chunk.iter().filter(|(id, _)| !inserted.contains(id)) {
                 let stored: bool = sqlx::query_scalar(
                     "SELECT count(*) > 0 FROM inbox_items WHERE account_id = ? AND remote_id = ?",
@@ -285,10 +381,14 @@ impl Inbox {
                 .execute(&mut *tx)
                 .await?;
                 ids.push(free);
+                new.push((free, *item));
             }
         }
         tx.commit().await?;
         ids.sort_unstable();
+        if !new.is_empty() {
+            self.apply_rules(&new, &accounts).await?;
+        }
         Ok(ids)
     }
 

@@ -9,6 +9,7 @@ pub mod error;
 pub mod html;
 pub mod inbox;
 pub mod inbox_reply;
+pub mod inbox_rules;
 pub mod inbox_sync;
 pub mod links;
 pub mod logging;

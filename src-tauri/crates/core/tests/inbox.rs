@@ -267,3 +267,134 @@ async fn items_are_stored_once_listed_newest_first_filtered_searched_and_marked(
             .is_err()
     );
 }
+
+#[tokio::test]
+async fn rules_label_mark_and_notify_as_items_arrive() {
+    use postwerk_core::inbox::InboxEvent;
+    use postwerk_core::inbox_rules::{NewRule, RuleActions, RuleConditions};
+    let (_dir, core, ws, masto, bsky) = core_with_accounts().await;
+    let inbox = core.inbox();
+    let rules = inbox.rules();
+    let bad = rules
+        .save(NewRule {
+            id: None,
+            workspace_id: ws.clone(),
+            name: "Kaputt".into(),
+            conditions: RuleConditions {
+                text_matches: Some("([".into()),
+                ..Default::default()
+            },
+            actions: RuleActions {
+                mark_done: true,
+                ..Default::default()
+            },
+            enabled: true,
+        })
+        .await
+        .unwrap_err();
+    assert!(bad.to_string().contains("is not a pattern"), "{bad}");
+    let no_action = rules
+        .save(NewRule {
+            id: None,
+            workspace_id: ws.clone(),
+            name: "Nichts".into(),
+            conditions: RuleConditions::default(),
+            actions: RuleActions::default(),
+            enabled: true,
+        })
+        .await
+        .unwrap_err();
+    assert!(no_action.to_string().contains("at least one action"));
+    rules
+        .save(NewRule {
+            id: None,
+            workspace_id: ws.clone(),
+            name: "Bestellungen".into(),
+            conditions: RuleConditions {
+                kinds: vec![InboxKind::Mention, InboxKind::Dm],
+                text_matches: Some(r"bestell|torte".into()),
+                ..Default::default()
+            },
+            actions: RuleActions {
+                label: Some("Bestellung".into()),
+                mark_important: true,
+                notify: true,
+                ..Default::default()
+            },
+            enabled: true,
+        })
+        .await
+        .unwrap();
+    rules
+        .save(NewRule {
+            id: None,
+            workspace_id: ws.clone(),
+            name: "Likes erledigt".into(),
+            conditions: RuleConditions {
+                kinds: vec![InboxKind::Like],
+                networks: vec!["bluesky".into()],
+                ..Default::default()
+            },
+            actions: RuleActions {
+                mark_done: true,
+                ..Default::default()
+            },
+            enabled: true,
+        })
+        .await
+        .unwrap();
+    let mut events = inbox.subscribe();
+    inbox
+        .ingest(&[
+            item(
+                &bsky,
+                1,
+                InboxKind::Dm,
+                "emil.bsky.social",
+                "Kann ich eine Torte bestellen?",
+            ),
+            item(&bsky, 2, InboxKind::Like, "cy.bsky.social", ""),
+            item(&masto, 3, InboxKind::Like, "bob@x.example", ""),
+            item(
+                &masto,
+                4,
+                InboxKind::Mention,
+                "dora@x.example",
+                "Schönes Wetter",
+            ),
+        ])
+        .await
+        .unwrap();
+    let all = inbox
+        .list(&InboxFilter {
+            workspace_id: ws.clone(),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .items;
+    let by_text = |t: &str| all.iter().find(|i| i.text == t).unwrap();
+    let order = by_text("Kann ich eine Torte bestellen?");
+    assert_eq!(
+        (order.labels.clone(), order.important, order.done),
+        (vec!["Bestellung".to_string()], true, false)
+    );
+    let likes: Vec<_> = all.iter().filter(|i| i.kind == InboxKind::Like).collect();
+    assert_eq!(
+        likes.iter().filter(|i| i.done).count(),
+        1,
+        "only the Bluesky like"
+    );
+    assert!(!by_text("Schönes Wetter").important);
+    let mut notified = Vec::new();
+    while let Ok(e) = events.try_recv() {
+        if let InboxEvent::Notify { rule, author, .. } = e {
+            notified.push((rule, author));
+        }
+    }
+    assert_eq!(
+        notified,
+        [("Bestellungen".to_string(), "emil.bsky.social".to_string())]
+    );
+    assert_eq!(rules.list(&ws).await.unwrap().len(), 2);
+}
