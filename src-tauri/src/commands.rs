@@ -6,6 +6,7 @@ use postwerk_core::inbox::{InboxChange, InboxFilter, InboxPage};
 use postwerk_core::inbox_reply::ReplyOutcome;
 use postwerk_core::inbox_rules::{InboxRule, NewRule};
 use postwerk_core::inbox_sync::SyncReport;
+use postwerk_core::inbox_thread::{Reaction, ThreadPost};
 use postwerk_core::media::MediaInfo;
 use postwerk_core::planner::{QueueSlot, Repeat, ScheduleFilter};
 use postwerk_core::posts::{Draft, DraftInput};
@@ -480,4 +481,25 @@ pub async fn save_inbox_rule(state: State<'_, AppState>, rule: NewRule) -> IpcRe
 #[specta::specta]
 pub async fn delete_inbox_rule(state: State<'_, AppState>, id: String) -> IpcResult<()> {
     Ok(state.core()?.inbox().rules().delete(&id).await?)
+}
+
+/// The conversation around an inbox item, oldest first.
+#[tauri::command]
+#[specta::specta]
+pub async fn inbox_thread(
+    state: State<'_, AppState>,
+    item_id: String,
+) -> IpcResult<Vec<ThreadPost>> {
+    Ok(state.core()?.publisher().thread(&item_id).await?)
+}
+
+/// Likes (favourites) or reposts (boosts) the post an inbox item is about.
+#[tauri::command]
+#[specta::specta]
+pub async fn react_inbox(
+    state: State<'_, AppState>,
+    item_id: String,
+    reaction: Reaction,
+) -> IpcResult<()> {
+    Ok(state.core()?.publisher().react(&item_id, reaction).await?)
 }

@@ -83,6 +83,8 @@ pub fn specta_builder() -> tauri_specta::Builder<tauri::Wry> {
             commands::list_inbox_rules,
             commands::save_inbox_rule,
             commands::delete_inbox_rule,
+            commands::inbox_thread,
+            commands::react_inbox,
         ])
         .events(tauri_specta::collect_events![
             events::ScheduleEvent,

@@ -741,6 +741,7 @@ fn dispatch(shared: &Shared, nsid: &str, req: &Xrpc) -> XrpcResult {
         "com.atproto.repo.getRecord" => (Kind::Query, repo::get_record),
         "com.atproto.repo.listRecords" => (Kind::Query, repo::list_records),
         "app.bsky.notification.listNotifications" => (Kind::Query, notify::list_notifications),
+        "app.bsky.feed.getPostThread" => (Kind::Query, notify::get_post_thread),
         _ => {
             return Err(XrpcError::new(
                 StatusCode::NOT_IMPLEMENTED,

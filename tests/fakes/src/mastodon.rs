@@ -354,6 +354,11 @@ impl FakeMastodon {
             .to_string()
     }
 
+    /// Favourites and reblogs received, as (favourite | reblog, status id).
+    pub fn reactions(&self) -> Vec<(String, String)> {
+        lock(&self.shared.state).notify.reactions.clone()
+    }
+
     /// Every scheduled status created so far, pending, published or cancelled.
     pub fn scheduled(&self) -> Vec<ReceivedScheduled> {
         lock(&self.shared.state).publish.scheduled()
@@ -458,6 +463,8 @@ fn router(shared: Shared) -> Router {
             get(publish::get_media).put(publish::update_media),
         )
         .route("/api/v1/notifications", get(notify::list))
+        .route("/api/v1/statuses/{id}/context", get(notify::context))
+        .route("/api/v1/statuses/{id}/{action}", post(notify::react))
         .route("/api/v1/statuses", post(publish::create_status))
         .route("/api/v1/statuses/{id}", get(publish::get_status))
         .route(

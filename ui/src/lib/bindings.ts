@@ -90,6 +90,10 @@ export const commands = {
 	/**  Adds or changes an inbox rule (applied to items as they arrive). */
 	saveInboxRule: (rule: NewRule) => typedError<InboxRule, IpcError>(__TAURI_INVOKE("save_inbox_rule", { rule })),
 	deleteInboxRule: (id: string) => typedError<null, IpcError>(__TAURI_INVOKE("delete_inbox_rule", { id })),
+	/**  The conversation around an inbox item, oldest first. */
+	inboxThread: (itemId: string) => typedError<ThreadPost[], IpcError>(__TAURI_INVOKE("inbox_thread", { itemId })),
+	/**  Likes (favourites) or reposts (boosts) the post an inbox item is about. */
+	reactInbox: (itemId: string, reaction: Reaction) => typedError<null, IpcError>(__TAURI_INVOKE("react_inbox", { itemId, reaction })),
 };
 
 /** Events */
@@ -478,6 +482,12 @@ export type QueueSlot = {
 	minute: number,
 };
 
+export type Reaction = 
+/**  Favourite (Mastodon), like (Bluesky). */
+"like" | 
+/**  Boost (Mastodon), repost (Bluesky). */
+"repost";
+
 export type Removal = {
 	/**  The network confirmed that the token no longer works. */
 	revoked: boolean,
@@ -625,6 +635,22 @@ export type TextCheck = {
 	 *  for Bluesky". The UI may build its own from the numbers.
 	 */
 	message: string | null,
+};
+
+/**  One post of a conversation. */
+export type ThreadPost = {
+	id: string,
+	authorHandle: string,
+	authorName: string,
+	text: string,
+	/**  Safe HTML (Mastodon), or none. */
+	html: string | null,
+	createdAt: string,
+	url: string | null,
+	/**  The item the conversation was opened from. */
+	isSubject: boolean,
+	/**  How many levels below the first post shown. */
+	depth: number,
 };
 
 /**

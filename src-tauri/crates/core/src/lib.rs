@@ -11,6 +11,7 @@ pub mod inbox;
 pub mod inbox_reply;
 pub mod inbox_rules;
 pub mod inbox_sync;
+pub mod inbox_thread;
 pub mod links;
 pub mod logging;
 pub mod media;

@@ -407,3 +407,90 @@ async fn bsky_item_subject(env: &common::Env, id: &str) -> String {
         .await
         .unwrap()
 }
+
+#[tokio::test]
+async fn the_conversation_around_an_item_and_likes_and_boosts() {
+    use postwerk_core::inbox_thread::Reaction;
+    let env = env().await;
+    let masto_post = env
+        .draft("Heute: Apfelkuchen", vec![], env.only(&env.masto_account))
+        .await;
+    env.core.publisher().publish_now(&masto_post).await.unwrap();
+    let our_status = env.mastodon.statuses()[0].id.clone();
+    let bsky_post = env
+        .draft(
+            "Heute: Zwetschgenkuchen",
+            vec![],
+            env.only(&env.bsky_account),
+        )
+        .await;
+    env.core.publisher().publish_now(&bsky_post).await.unwrap();
+    let our_record = env.bsky.records()[0].clone();
+    env.mastodon.add_notification(
+        "mention",
+        "bob@other.example",
+        Some(r#"<p>@ada Mit Sahne? <a href="javascript:alert(1)">x</a></p>"#),
+        Some(&our_status),
+        None,
+    );
+    env.bsky.add_notification(
+        "ada.test",
+        "reply",
+        "dora.test",
+        Some("Mit Streuseln?"),
+        Some(&our_record.uri),
+    );
+    env.core.sync_inbox(Some(&env.workspace)).await.unwrap();
+    let items = env
+        .core
+        .inbox()
+        .list(&all(&env.workspace))
+        .await
+        .unwrap()
+        .items;
+    let publisher = env.core.publisher();
+
+    let masto_item = items.iter().find(|i| i.network == "mastodon").unwrap();
+    let thread = publisher.thread(&masto_item.id).await.unwrap();
+    let texts: Vec<&str> = thread.iter().map(|p| p.text.as_str()).collect();
+    assert_eq!(texts, ["Heute: Apfelkuchen", "@ada Mit Sahne? x"]);
+    assert!(thread[1].is_subject && !thread[0].is_subject);
+    assert_eq!(thread[1].depth, 1);
+    assert!(!thread[1].html.as_deref().unwrap().contains("javascript"));
+
+    let bsky_item = items.iter().find(|i| i.network == "bluesky").unwrap();
+    let thread = publisher.thread(&bsky_item.id).await.unwrap();
+    let texts: Vec<&str> = thread.iter().map(|p| p.text.as_str()).collect();
+    assert_eq!(texts, ["Heute: Zwetschgenkuchen", "Mit Streuseln?"]);
+    assert!(thread[1].is_subject);
+
+    publisher
+        .react(&masto_item.id, Reaction::Like)
+        .await
+        .unwrap();
+    publisher
+        .react(&masto_item.id, Reaction::Repost)
+        .await
+        .unwrap();
+    let reactions = env.mastodon.reactions();
+    assert_eq!(reactions.len(), 2);
+    assert!(
+        reactions.iter().all(|(_, id)| id != &our_status),
+        "the reply is liked, not our post"
+    );
+    publisher
+        .react(&bsky_item.id, Reaction::Like)
+        .await
+        .unwrap();
+    let likes: Vec<_> = env
+        .bsky
+        .records()
+        .into_iter()
+        .filter(|r| r.collection == "app.bsky.feed.like")
+        .collect();
+    assert_eq!(likes.len(), 1);
+    assert_eq!(
+        likes[0].value["subject"]["uri"],
+        bsky_item_subject(&env, &bsky_item.id).await
+    );
+}

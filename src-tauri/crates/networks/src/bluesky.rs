@@ -682,3 +682,56 @@ impl Bluesky {
         Ok((page.notifications, page.cursor))
     }
 }
+
+impl Bluesky {
+    /// `app.bsky.feed.getPostThread`: the post, its parents and replies (as the AppView's
+    /// JSON, `thread`).
+    pub async fn get_post_thread(
+        &self,
+        pds: &Url,
+        access: &Secret,
+        uri: &str,
+    ) -> Result<serde_json::Value> {
+        let answer = self
+            .call(
+                self.http
+                    .reqwest()
+                    .get(xrpc(pds, "app.bsky.feed.getPostThread"))
+                    .query(&[("uri", uri), ("depth", "6"), ("parentHeight", "80")])
+                    .bearer_auth(access.expose()),
+                Op::Read,
+            )
+            .await?;
+        let body: serde_json::Value = answer.json()?;
+        Ok(body.get("thread").cloned().unwrap_or_default())
+    }
+
+    /// Creates a record in any collection (a like, a repost) under a record key chosen by
+    /// the caller, so a retry cannot make a second one.
+    pub async fn create_record(
+        &self,
+        pds: &Url,
+        access: &Secret,
+        did: &str,
+        collection: &str,
+        rkey: &str,
+        record: &serde_json::Value,
+    ) -> Result<StrongRef> {
+        let body = serde_json::json!({
+            "repo": did,
+            "collection": collection,
+            "rkey": rkey,
+            "record": record,
+        });
+        self.call(
+            self.http
+                .reqwest()
+                .post(xrpc(pds, "com.atproto.repo.createRecord"))
+                .bearer_auth(access.expose())
+                .json(&body),
+            Op::Publish,
+        )
+        .await?
+        .json()
+    }
+}

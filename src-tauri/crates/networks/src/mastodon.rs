@@ -963,3 +963,65 @@ mod link_tests {
         assert_eq!(parse_link_header("garbage"), (None, None));
     }
 }
+
+/// A status in a conversation (`GET /api/v1/statuses/:id/context`).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct ThreadStatus {
+    pub id: String,
+    #[serde(default)]
+    pub url: Option<String>,
+    pub created_at: String,
+    #[serde(default)]
+    pub in_reply_to_id: Option<String>,
+    /// HTML: untrusted.
+    #[serde(default)]
+    pub content: String,
+    pub account: NotificationAccount,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct Context {
+    pub ancestors: Vec<ThreadStatus>,
+    pub descendants: Vec<ThreadStatus>,
+}
+
+impl Mastodon {
+    /// The status and the conversation around it.
+    pub async fn context(&self, token: &Secret, id: &str) -> Result<Context> {
+        self.call(
+            self.http
+                .reqwest()
+                .get(self.url(&format!("api/v1/statuses/{id}/context")))
+                .bearer_auth(token.expose()),
+            Op::Read,
+        )
+        .await?
+        .json()
+    }
+
+    /// `GET /api/v1/statuses/:id`.
+    pub async fn status(&self, token: &Secret, id: &str) -> Result<ThreadStatus> {
+        self.call(
+            self.http
+                .reqwest()
+                .get(self.url(&format!("api/v1/statuses/{id}")))
+                .bearer_auth(token.expose()),
+            Op::Read,
+        )
+        .await?
+        .json()
+    }
+
+    /// Favourites (`favourite`) or boosts (`reblog`) a status; doing it twice changes nothing.
+    pub async fn react(&self, token: &Secret, id: &str, action: &str) -> Result<()> {
+        self.call(
+            self.http
+                .reqwest()
+                .post(self.url(&format!("api/v1/statuses/{id}/{action}")))
+                .bearer_auth(token.expose()),
+            Op::Publish,
+        )
+        .await?;
+        Ok(())
+    }
+}

@@ -190,3 +190,145 @@ pub(super) fn list_notifications(shared: &Shared, req: &Xrpc) -> XrpcResult {
     }
     json_ok(&body)
 }
+
+/// A post the AppView knows: one of the repo's records or one that reached us as a
+/// notification. (uri, cid, author did, author handle, record, indexedAt)
+fn known_post(
+    state: &BskyState,
+    uri: &str,
+) -> Option<(String, String, String, String, Value, String)> {
+    if let Some(r) = state
+        .repo
+        .records
+        .iter()
+        .find(|r| r.uri == uri && !r.deleted)
+    {
+        let handle = state
+            .account_by_did(&r.did)
+            .map(|a| a.handle.clone())
+            .unwrap_or_default();
+        let at = r.value["createdAt"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string();
+        return Some((
+            r.uri.clone(),
+            r.cid.clone(),
+            r.did.clone(),
+            handle,
+            r.value.clone(),
+            at,
+        ));
+    }
+    state.notify.items.iter().find(|n| n.uri == uri).map(|n| {
+        (
+            n.uri.clone(),
+            n.cid.clone(),
+            n.author_did.clone(),
+            n.author_handle.clone(),
+            n.record.clone(),
+            n.indexed_at.clone(),
+        )
+    })
+}
+
+fn post_view(p: &(String, String, String, String, Value, String)) -> Value {
+    json!({
+        "$type": "app.bsky.feed.defs#postView",
+        "uri": p.0,
+        "cid": p.1,
+        "author": { "did": p.2, "handle": p.3 },
+        "record": p.4,
+        "indexedAt": p.5,
+        "replyCount": 0,
+        "repostCount": 0,
+        "likeCount": 0,
+    })
+}
+
+fn parent_of(record: &Value) -> Option<String> {
+    record
+        .pointer("/reply/parent/uri")
+        .and_then(Value::as_str)
+        .map(str::to_string)
+}
+
+fn replies(state: &BskyState, uri: &str, depth: u32) -> Vec<Value> {
+    if depth == 0 {
+        return Vec::new();
+    }
+    let mut children: Vec<String> = state
+        .repo
+        .records
+        .iter()
+        .filter(|r| !r.deleted && parent_of(&r.value).as_deref() == Some(uri))
+        .map(|r| r.uri.clone())
+        .collect();
+    children.extend(
+        state
+            .notify
+            .items
+            .iter()
+            .filter(|n| parent_of(&n.record).as_deref() == Some(uri))
+            .map(|n| n.uri.clone()),
+    );
+    children
+        .iter()
+        .filter_map(|c| known_post(state, c))
+        .map(|p| {
+            json!({
+                "$type": "app.bsky.feed.defs#threadViewPost",
+                "post": post_view(&p),
+                "replies": replies(state, &p.0, depth - 1),
+            })
+        })
+        .collect()
+}
+
+/// `app.bsky.feed.getPostThread?uri&depth&parentHeight`.
+pub(super) fn get_post_thread(shared: &Shared, req: &Xrpc) -> XrpcResult {
+    let state = lock(&shared.state);
+    authenticate_access(&state, req)?;
+    let uri = req.param("uri")?;
+    let depth = req
+        .query
+        .get("depth")
+        .and_then(|d| d.parse().ok())
+        .unwrap_or(6)
+        .min(1000);
+    let height: u32 = req
+        .query
+        .get("parentHeight")
+        .and_then(|d| d.parse().ok())
+        .unwrap_or(80)
+        .min(1000);
+    let Some(post) = known_post(&state, uri) else {
+        return Err(XrpcError::new(
+            axum::http::StatusCode::BAD_REQUEST,
+            "NotFound",
+            format!("Post not found: {uri}"),
+        ));
+    };
+    let mut thread = json!({
+        "$type": "app.bsky.feed.defs#threadViewPost",
+        "post": post_view(&post),
+        "replies": replies(&state, uri, depth),
+    });
+    // Parents, nested upwards.
+    let mut slot = &mut thread;
+    let mut parent = parent_of(&post.4);
+    let mut left = height;
+    while let (Some(p), true) = (parent.clone(), left > 0) {
+        let Some(found) = known_post(&state, &p) else {
+            break;
+        };
+        slot["parent"] = json!({
+            "$type": "app.bsky.feed.defs#threadViewPost",
+            "post": post_view(&found),
+        });
+        slot = slot.get_mut("parent").expect("just set");
+        parent = parent_of(&found.4);
+        left -= 1;
+    }
+    json_ok(&json!({ "thread": thread }))
+}

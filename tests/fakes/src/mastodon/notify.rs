@@ -32,6 +32,8 @@ pub(crate) struct FakeNotification {
 pub(crate) struct NotifyState {
     pub items: Vec<FakeNotification>,
     next_id: u64,
+    /// (favourite | reblog, status id), each once (Mastodon's are idempotent).
+    pub reactions: Vec<(String, String)>,
 }
 
 impl NotifyState {
@@ -153,4 +155,126 @@ pub(crate) async fn list(
         response.headers_mut().insert(LINK, link);
     }
     response
+}
+
+/// A status in a thread: ours or one that reached us in a notification.
+pub(crate) fn thread_status(state: &MastoState, id: &str) -> Option<(Value, Option<String>)> {
+    if let Some(v) = status_entity_by_id(state, id) {
+        let parent = v["in_reply_to_id"].as_str().map(str::to_string);
+        return Some((v, parent));
+    }
+    let n = state
+        .notify
+        .items
+        .iter()
+        .find(|n| n.status.as_ref().is_some_and(|(sid, _, _)| sid == id))?;
+    let v = entity(state, n)["status"].clone();
+    let parent = n.status.as_ref().and_then(|(_, _, reply)| reply.clone());
+    Some((v, parent))
+}
+
+/// Every status id that replies to `id` (ours and others'), oldest first.
+fn replies_to(state: &MastoState, id: &str) -> Vec<String> {
+    let mut out: Vec<String> = state
+        .publish
+        .statuses()
+        .iter()
+        .filter(|s| s.in_reply_to_id.as_deref() == Some(id))
+        .map(|s| s.id.clone())
+        .collect();
+    out.extend(state.notify.items.iter().filter_map(|n| match &n.status {
+        Some((sid, _, Some(parent))) if parent == id => Some(sid.clone()),
+        _ => None,
+    }));
+    out.sort_by_key(|s| (s.len(), s.clone()));
+    out
+}
+
+/// `GET /api/v1/statuses/:id/context`: ancestors (oldest first) and descendants.
+pub(crate) async fn context(
+    State(shared): State<Shared>,
+    headers: HeaderMap,
+    axum::extract::Path(id): axum::extract::Path<String>,
+) -> Response {
+    let state = lock(&shared.state);
+    if let Err(err) = authorize_user(&state, &headers, &["read", "read:statuses"]) {
+        return err.into_response();
+    }
+    let Some((_, mut parent)) = thread_status(&state, &id) else {
+        return json_response(
+            StatusCode::NOT_FOUND,
+            &json!({ "error": "Record not found" }),
+        );
+    };
+    let mut ancestors = Vec::new();
+    while let Some(p) = parent {
+        match thread_status(&state, &p) {
+            Some((v, next)) => {
+                ancestors.push(v);
+                parent = next;
+            }
+            None => break,
+        }
+        if ancestors.len() > 40 {
+            break;
+        }
+    }
+    ancestors.reverse();
+    let mut descendants = Vec::new();
+    let mut queue = replies_to(&state, &id);
+    while let Some(next) = queue.first().cloned() {
+        queue.remove(0);
+        if let Some((v, _)) = thread_status(&state, &next) {
+            descendants.push(v);
+        }
+        queue.extend(replies_to(&state, &next));
+        if descendants.len() > 60 {
+            break;
+        }
+    }
+    json_response(
+        StatusCode::OK,
+        &json!({ "ancestors": ancestors, "descendants": descendants }),
+    )
+}
+
+/// `POST /api/v1/statuses/:id/favourite` and `/reblog`: recorded, answered with the status.
+pub(crate) async fn react(
+    State(shared): State<Shared>,
+    headers: HeaderMap,
+    axum::extract::Path((id, action)): axum::extract::Path<(String, String)>,
+) -> Response {
+    let mut state = lock(&shared.state);
+    if let Err(err) = authorize_user(
+        &state,
+        &headers,
+        &["write", "write:favourites", "write:statuses"],
+    ) {
+        return err.into_response();
+    }
+    if !matches!(action.as_str(), "favourite" | "reblog") {
+        return json_response(
+            StatusCode::NOT_FOUND,
+            &json!({ "error": "Record not found" }),
+        );
+    }
+    let Some((mut v, _)) = thread_status(&state, &id) else {
+        return json_response(
+            StatusCode::NOT_FOUND,
+            &json!({ "error": "Record not found" }),
+        );
+    };
+    if !state
+        .notify
+        .reactions
+        .contains(&(action.clone(), id.clone()))
+    {
+        state.notify.reactions.push((action.clone(), id.clone()));
+    }
+    v[if action == "favourite" {
+        "favourited"
+    } else {
+        "reblogged"
+    }] = json!(true);
+    json_response(StatusCode::OK, &v)
 }

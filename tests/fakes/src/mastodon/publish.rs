@@ -1144,6 +1144,11 @@ pub(crate) async fn get_status(
         Some(status) if visible(status, viewer) => {
             json_response(StatusCode::OK, &status_entity(&state, status))
         }
+        // Someone else's status that reached us in a notification.
+        None => match super::notify::thread_status(&state, &id) {
+            Some((v, _)) if viewer.is_some() => json_response(StatusCode::OK, &v),
+            _ => record_not_found(),
+        },
         _ => record_not_found(),
     }
 }
