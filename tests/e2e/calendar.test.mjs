@@ -60,6 +60,15 @@ async function clickWhenFree(driver, el, timeout = 10_000) {
   );
 }
 
+/** The chip of a target shows no change on its way (the chip may be redrawn meanwhile). */
+async function notBusy(driver, targetId) {
+  try {
+    return (await driver.findElement(chipSelector(targetId)).getAttribute("aria-busy")) === null;
+  } catch {
+    return false;
+  }
+}
+
 const chipSelector = (targetId) => By.css(`[data-testid="calendar-item"][data-target-id="${targetId}"]`);
 
 test("schedule from Compose in the workspace's zone, see it in the calendar, drag it to another day", async () => {
@@ -164,7 +173,7 @@ test("schedule from Compose in the workspace's zone, see it in the calendar, dra
     "the post did not move to the new day",
   );
   // Not busy any more: the core answered.
-  await driver.wait(async () => (await driver.findElement(chipSelector(targetId)).getAttribute("aria-busy")) === null, 10_000);
+  await driver.wait(() => notBusy(driver, targetId), 10_000, "the move never finished");
   assert.equal(await driver.findElements(By.css(`[data-testid="calendar-day"][data-day="${day}"] [data-testid="calendar-item"]`)).then((l) => l.length), 0);
   await screenshot(driver, "calendar-moved");
 
@@ -311,6 +320,9 @@ test("a Mastodon post is handed over to the server, shown as held by Mastodon, a
     20_000,
     "the Mastodon post did not move",
   );
+  // Shown there at once; done once the core (and Mastodon) answered.
+  await driver.wait(() => notBusy(driver, item.targetId), 20_000, "the move never finished");
+  await driver.wait(until.elementLocated(By.css(`[data-testid="calendar-day"][data-day="${newDay}"] [data-testid="calendar-item"][data-target-id="${item.targetId}"]`)), 5_000);
   [item] = JSON.parse(cli(data, "queue", "list", "--json"));
   assert.equal(item.scheduledLocal, `${newDay} 09:00`);
   assert.equal(item.state, "handed_off");
