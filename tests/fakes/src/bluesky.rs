@@ -429,6 +429,23 @@ impl FakeBluesky {
             .unwrap_or_else(|err| panic!("FakeBluesky::add_notification: {err}"))
     }
 
+    /// `from_handle` sends a chat message to the account `to_handle`. Returns the message id.
+    pub fn add_chat_message(&self, to_handle: &str, from_handle: &str, text: &str) -> String {
+        lock(&self.shared.state)
+            .add_chat_message(to_handle, from_handle, text)
+            .unwrap_or_else(|err| panic!("FakeBluesky::add_chat_message: {err}"))
+    }
+
+    /// Every chat message in every conversation, as (conversation id, message).
+    pub fn chat_messages(&self) -> Vec<(String, notify::ChatMessage)> {
+        lock(&self.shared.state)
+            .notify
+            .convos
+            .iter()
+            .flat_map(|c| c.messages.iter().map(|m| (c.id.clone(), m.clone())))
+            .collect()
+    }
+
     /// Lifetime of access tokens issued from now on (default 2 hours).
     pub fn set_access_ttl(&self, ttl: Duration) {
         lock(&self.shared.state).access_ttl = ttl;
@@ -742,6 +759,9 @@ fn dispatch(shared: &Shared, nsid: &str, req: &Xrpc) -> XrpcResult {
         "com.atproto.repo.listRecords" => (Kind::Query, repo::list_records),
         "app.bsky.notification.listNotifications" => (Kind::Query, notify::list_notifications),
         "app.bsky.feed.getPostThread" => (Kind::Query, notify::get_post_thread),
+        "chat.bsky.convo.listConvos" => (Kind::Query, notify::list_convos),
+        "chat.bsky.convo.getMessages" => (Kind::Query, notify::get_messages),
+        "chat.bsky.convo.sendMessage" => (Kind::Procedure, notify::send_message),
         _ => {
             return Err(XrpcError::new(
                 StatusCode::NOT_IMPLEMENTED,

@@ -19,6 +19,7 @@ mod faults;
 mod mastodon;
 mod media;
 
+pub use bluesky::notify::ChatMessage;
 pub use bluesky::page::{ARTICLE_DESCRIPTION, ARTICLE_TITLE, OG_IMAGE_JPEG};
 pub use bluesky::{FakeBluesky, ReceivedBlob, ReceivedRecord};
 pub use browser::play_mastodon_sign_in;

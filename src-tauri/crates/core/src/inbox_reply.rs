@@ -49,6 +49,9 @@ struct Pending {
     root_cid: Option<String>,
     author_handle: String,
     item_id: i64,
+    conversation_id: Option<String>,
+    attempts: i64,
+    created_at: String,
 }
 
 impl Publisher {
@@ -137,8 +140,8 @@ impl Publisher {
 
     async fn pending(&self, outbox_id: &str) -> Result<Pending> {
         let r = sqlx::query(
-            "SELECT o.id, o.idempotency_key, o.text, i.id AS item_id, i.account_id, i.network, i.kind, i.subject_id, i.subject_cid, \
-             i.root_uri, i.root_cid, i.author_handle FROM inbox_outbox o JOIN inbox_items i ON i.id = o.item_id WHERE o.id = ?",
+            "SELECT o.id, o.idempotency_key, o.text, o.attempts, o.created_at, i.id AS item_id, i.account_id, i.network, i.kind, i.subject_id, i.subject_cid, \
+             i.root_uri, i.root_cid, i.author_handle, i.conversation_id FROM inbox_outbox o JOIN inbox_items i ON i.id = o.item_id WHERE o.id = ?",
         )
         .bind(outbox_id)
         .fetch_optional(self.store.pool())
@@ -157,6 +160,9 @@ impl Publisher {
             root_cid: r.try_get("root_cid")?,
             author_handle: r.try_get("author_handle")?,
             item_id: r.try_get("item_id")?,
+            conversation_id: r.try_get("conversation_id")?,
+            attempts: r.try_get("attempts")?,
+            created_at: r.try_get("created_at")?,
         })
     }
 
@@ -239,7 +245,50 @@ impl Publisher {
         Ok(posted.url)
     }
 
+    /// A chat message: the chat service has no idempotency key, so a retry first looks for
+    /// the message among the conversation's newest (it may have arrived before the answer was
+    /// lost).
+    async fn reply_bluesky_chat(&self, p: &Pending) -> Result<Option<String>> {
+        let convo = p
+            .conversation_id
+            .clone()
+            .ok_or_else(|| Error::invalid("item", "this message has no conversation"))?;
+        let did: String = sqlx::query_scalar("SELECT remote_id FROM accounts WHERE id = ?")
+            .bind(&p.account_id)
+            .fetch_one(self.store.pool())
+            .await?;
+        if p.attempts > 0 {
+            let c = convo.clone();
+            let (latest, _) = self
+                .accounts
+                .with_bluesky(&p.account_id, |b, pds, access| {
+                    let c = c.clone();
+                    async move { b.get_messages(&pds, &access, &c, None).await }
+                })
+                .await?;
+            if latest.iter().any(|m| {
+                m.sender.did == did
+                    && m.text == p.text
+                    && m.sent_at.as_str() >= p.created_at.as_str()
+            }) {
+                return Ok(None);
+            }
+        }
+        let text = p.text.clone();
+        self.accounts
+            .with_bluesky(&p.account_id, |b, pds, access| {
+                let c = convo.clone();
+                let text = text.clone();
+                async move { b.send_message(&pds, &access, &c, &text).await }
+            })
+            .await?;
+        Ok(None)
+    }
+
     async fn reply_bluesky(&self, p: &Pending) -> Result<Option<String>> {
+        if p.kind == "dm" {
+            return self.reply_bluesky_chat(p).await;
+        }
         let (Some(parent_uri), Some(parent_cid)) = (&p.subject_id, &p.subject_cid) else {
             return Err(Error::invalid(
                 "item",

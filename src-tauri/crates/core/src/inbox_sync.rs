@@ -230,6 +230,115 @@ pub async fn sync_bluesky(
     Ok(new_items)
 }
 
+/// Reads one Bluesky account's new direct messages (chat, through the PDS) into the inbox.
+/// Each conversation keeps its own cursor (the newest message's `rev` seen); a conversation
+/// whose `rev` did not change is not read again.
+pub async fn sync_bluesky_chat(
+    inbox: &Inbox,
+    accounts: &Accounts,
+    account: &Account,
+    now: DateTime<Utc>,
+) -> Result<u32> {
+    let oldest = now - chrono::Duration::days(BACKFILL_DAYS);
+    let mut convos = Vec::new();
+    let mut cursor: Option<String> = None;
+    for _ in 0..5 {
+        let page_cursor = cursor.clone();
+        let (page, next) = accounts
+            .with_bluesky(&account.id, |b, pds, access| {
+                let page_cursor = page_cursor.clone();
+                async move { b.list_convos(&pds, &access, page_cursor.as_deref()).await }
+            })
+            .await?;
+        convos.extend(page);
+        match next {
+            Some(n) => cursor = Some(n),
+            None => break,
+        }
+    }
+    let mut new_items = 0u32;
+    for convo in convos {
+        let stream = format!("dm:{}", convo.id);
+        let seen = inbox.cursor(&account.id, &stream).await?;
+        if seen.as_deref() == Some(convo.rev.as_str()) {
+            continue;
+        }
+        let mut page_cursor: Option<String> = None;
+        let mut newest: Option<String> = None;
+        let mut read = 0usize;
+        'pages: loop {
+            let c = page_cursor.clone();
+            let convo_id = convo.id.clone();
+            let (messages, next) = accounts
+                .with_bluesky(&account.id, |b, pds, access| {
+                    let c = c.clone();
+                    let convo_id = convo_id.clone();
+                    async move { b.get_messages(&pds, &access, &convo_id, c.as_deref()).await }
+                })
+                .await?;
+            if newest.is_none() {
+                newest = messages.first().map(|m| m.rev.clone());
+            }
+            let mut batch = Vec::new();
+            let mut stop = messages.is_empty();
+            for m in &messages {
+                let reached = match &seen {
+                    Some(rev) => m.rev.as_str() <= rev.as_str(),
+                    None => {
+                        read >= BACKFILL_ITEMS
+                            || DateTime::parse_from_rfc3339(&m.sent_at).is_ok_and(|t| t < oldest)
+                    }
+                };
+                if reached {
+                    stop = true;
+                    break;
+                }
+                read += 1;
+                if m.sender.did == account.remote_id {
+                    continue; // our own messages are the conversation, not the inbox
+                }
+                let member = convo.members.iter().find(|x| x.did == m.sender.did);
+                batch.push(NewInboxItem {
+                    account_id: account.id.clone(),
+                    kind: InboxKind::Dm,
+                    remote_id: format!("chat:{}", m.id),
+                    subject_id: Some(m.id.clone()),
+                    subject_cid: None,
+                    root_uri: None,
+                    root_cid: None,
+                    subject_url: None,
+                    conversation_id: Some(convo.id.clone()),
+                    author_id: m.sender.did.clone(),
+                    author_handle: member
+                        .map(|x| x.handle.clone())
+                        .unwrap_or_else(|| m.sender.did.clone()),
+                    author_name: member
+                        .and_then(|x| x.display_name.clone())
+                        .unwrap_or_default(),
+                    author_avatar: https_only(member.and_then(|x| x.avatar.clone())),
+                    text: m.text.clone(),
+                    html: None,
+                    created_at: DateTime::parse_from_rfc3339(&m.sent_at)
+                        .map(|t| {
+                            t.with_timezone(&Utc)
+                                .to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+                        })
+                        .unwrap_or_else(|_| crate::store::now_utc()),
+                });
+            }
+            new_items += u32::try_from(inbox.ingest(&batch).await?.len()).unwrap_or(u32::MAX);
+            match (next, stop) {
+                (Some(n), false) => page_cursor = Some(n),
+                _ => break 'pages,
+            }
+        }
+        if let Some(newest) = newest {
+            inbox.set_cursor(&account.id, &stream, &newest).await?;
+        }
+    }
+    Ok(new_items)
+}
+
 /// Reads one Mastodon account's new notifications into the inbox.
 pub async fn sync_mastodon(
     inbox: &Inbox,
@@ -362,7 +471,12 @@ pub async fn sync_all(
         }
         let result = match account.network {
             NetworkKind::Mastodon => sync_mastodon(inbox, accounts, http, &account, now).await,
-            NetworkKind::Bluesky => sync_bluesky(inbox, accounts, &account, now).await,
+            NetworkKind::Bluesky => match sync_bluesky(inbox, accounts, &account, now).await {
+                Ok(n) => sync_bluesky_chat(inbox, accounts, &account, now)
+                    .await
+                    .map(|m| n + m),
+                Err(e) => Err(e),
+            },
             other => Err(Error::invalid(
                 "network",
                 format!("the inbox does not read {} yet", other.display_name()),

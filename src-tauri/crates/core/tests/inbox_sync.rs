@@ -494,3 +494,59 @@ async fn the_conversation_around_an_item_and_likes_and_boosts() {
         bsky_item_subject(&env, &bsky_item.id).await
     );
 }
+
+#[tokio::test]
+async fn bluesky_direct_messages_arrive_and_are_answered_in_their_conversation() {
+    use postwerk_core::inbox_reply::ReplyState;
+    let env = env().await;
+    env.bsky.add_chat_message(
+        "ada.test",
+        "fan.test",
+        "Hallo! Geht eine Torte für Samstag?",
+    );
+    let reports = env.core.sync_inbox(Some(&env.workspace)).await.unwrap();
+    let bsky = reports
+        .iter()
+        .find(|r| r.account_id == env.bsky_account)
+        .unwrap();
+    assert_eq!((bsky.new_items, bsky.problem.as_deref()), (1, None));
+    let items = env
+        .core
+        .inbox()
+        .list(&all(&env.workspace))
+        .await
+        .unwrap()
+        .items;
+    let dm = items.iter().find(|i| i.kind == InboxKind::Dm).unwrap();
+    assert_eq!(dm.author_handle, "fan.test");
+    let out = env
+        .core
+        .publisher()
+        .reply(&dm.id, "Ja, gern!")
+        .await
+        .unwrap();
+    assert_eq!(out.state, ReplyState::Sent, "{out:?}");
+    let messages = env.bsky.chat_messages();
+    assert_eq!(messages.len(), 2);
+    assert_eq!(messages[1].1.text, "Ja, gern!");
+    assert_eq!(messages[0].0, messages[1].0, "same conversation");
+    // Our own message is not an inbox item; the next one from the fan is.
+    env.bsky
+        .add_chat_message("ada.test", "fan.test", "Super, danke!");
+    let reports = env.core.sync_inbox(Some(&env.workspace)).await.unwrap();
+    assert_eq!(
+        reports
+            .iter()
+            .find(|r| r.account_id == env.bsky_account)
+            .unwrap()
+            .new_items,
+        1
+    );
+    // Chat needs the proxy header: the PDS does not know the method without it.
+    let listed = env.bsky.requests();
+    assert!(
+        listed
+            .iter()
+            .any(|r| r.path == "/xrpc/chat.bsky.convo.listConvos" && r.status == 200)
+    );
+}

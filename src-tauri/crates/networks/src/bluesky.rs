@@ -735,3 +735,129 @@ impl Bluesky {
         .json()
     }
 }
+
+/// Chat methods go through the PDS, which passes them to the chat service named here.
+pub const CHAT_PROXY: &str = "did:web:api.bsky.chat#bsky_chat";
+
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ConvoMember {
+    pub did: String,
+    pub handle: String,
+    #[serde(default)]
+    pub display_name: Option<String>,
+    #[serde(default)]
+    pub avatar: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Convo {
+    pub id: String,
+    #[serde(default)]
+    pub rev: String,
+    pub members: Vec<ConvoMember>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ChatSender {
+    pub did: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ChatMessage {
+    pub id: String,
+    #[serde(default)]
+    pub rev: String,
+    #[serde(default)]
+    pub text: String,
+    pub sender: ChatSender,
+    pub sent_at: String,
+}
+
+#[derive(Deserialize)]
+struct ConvosAnswer {
+    convos: Vec<Convo>,
+    #[serde(default)]
+    cursor: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct MessagesAnswer {
+    messages: Vec<serde_json::Value>,
+    #[serde(default)]
+    cursor: Option<String>,
+}
+
+impl Bluesky {
+    /// `chat.bsky.convo.listConvos`: conversations, most recent first.
+    pub async fn list_convos(
+        &self,
+        pds: &Url,
+        access: &Secret,
+        cursor: Option<&str>,
+    ) -> Result<(Vec<Convo>, Option<String>)> {
+        let mut request = self
+            .http
+            .reqwest()
+            .get(xrpc(pds, "chat.bsky.convo.listConvos"))
+            .header("atproto-proxy", CHAT_PROXY)
+            .query(&[("limit", "100")])
+            .bearer_auth(access.expose());
+        if let Some(c) = cursor {
+            request = request.query(&[("cursor", c)]);
+        }
+        let page: ConvosAnswer = self.call(request, Op::Read).await?.json()?;
+        Ok((page.convos, page.cursor))
+    }
+
+    /// `chat.bsky.convo.getMessages`: messages, newest first (deleted ones are skipped).
+    pub async fn get_messages(
+        &self,
+        pds: &Url,
+        access: &Secret,
+        convo_id: &str,
+        cursor: Option<&str>,
+    ) -> Result<(Vec<ChatMessage>, Option<String>)> {
+        let mut request = self
+            .http
+            .reqwest()
+            .get(xrpc(pds, "chat.bsky.convo.getMessages"))
+            .header("atproto-proxy", CHAT_PROXY)
+            .query(&[("convoId", convo_id), ("limit", "100")])
+            .bearer_auth(access.expose());
+        if let Some(c) = cursor {
+            request = request.query(&[("cursor", c)]);
+        }
+        let page: MessagesAnswer = self.call(request, Op::Read).await?.json()?;
+        let messages = page
+            .messages
+            .into_iter()
+            .filter_map(|m| serde_json::from_value(m).ok())
+            .collect();
+        Ok((messages, page.cursor))
+    }
+
+    /// `chat.bsky.convo.sendMessage`.
+    pub async fn send_message(
+        &self,
+        pds: &Url,
+        access: &Secret,
+        convo_id: &str,
+        text: &str,
+    ) -> Result<ChatMessage> {
+        self.call(
+            self.http
+                .reqwest()
+                .post(xrpc(pds, "chat.bsky.convo.sendMessage"))
+                .header("atproto-proxy", CHAT_PROXY)
+                .bearer_auth(access.expose())
+                .json(&serde_json::json!({ "convoId": convo_id, "message": { "text": text } })),
+            Op::Publish,
+        )
+        .await?
+        .json()
+    }
+}

@@ -28,6 +28,7 @@ pub(crate) struct BskyNotification {
 pub(crate) struct NotifyState {
     pub items: Vec<BskyNotification>,
     seq: u64,
+    pub convos: Vec<Convo>,
 }
 
 impl BskyState {
@@ -331,4 +332,238 @@ pub(super) fn get_post_thread(shared: &Shared, req: &Xrpc) -> XrpcResult {
         left -= 1;
     }
     json_ok(&json!({ "thread": thread }))
+}
+
+/// A chat conversation (chat.bsky.convo), reached through the PDS with
+/// `atproto-proxy: did:web:api.bsky.chat#bsky_chat`.
+#[derive(Debug, Clone)]
+pub(crate) struct Convo {
+    pub id: String,
+    /// (did, handle) of each member.
+    pub members: Vec<(String, String)>,
+    pub messages: Vec<ChatMessage>,
+}
+
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct ChatMessage {
+    pub id: String,
+    pub rev: String,
+    pub sender_did: String,
+    pub text: String,
+    pub sent_at: String,
+}
+
+const CHAT_PROXY: &str = "did:web:api.bsky.chat#bsky_chat";
+
+fn require_chat_proxy(req: &Xrpc) -> Result<(), XrpcError> {
+    let proxied = req
+        .headers
+        .get("atproto-proxy")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v == CHAT_PROXY);
+    if proxied {
+        Ok(())
+    } else {
+        // Without the header the PDS does not know chat methods.
+        Err(XrpcError::new(
+            axum::http::StatusCode::NOT_IMPLEMENTED,
+            "MethodNotImplemented",
+            "Method Not Implemented",
+        ))
+    }
+}
+
+impl BskyState {
+    /// `from_handle` writes `text` to `to_handle` (a conversation is made on first use).
+    pub(crate) fn add_chat_message(
+        &mut self,
+        to_handle: &str,
+        from_handle: &str,
+        text: &str,
+    ) -> Result<String, String> {
+        let to = self
+            .account_by_handle(to_handle)
+            .ok_or_else(|| format!("no account {to_handle}"))?
+            .did
+            .clone();
+        let from_did = format!(
+            "did:plc:fan{:020}",
+            from_handle.bytes().map(u64::from).sum::<u64>()
+        );
+        self.notify.seq += 1;
+        let seq = self.notify.seq;
+        let convo_index = match self.notify.convos.iter().position(|c| {
+            c.members.iter().any(|(d, _)| *d == to) && c.members.iter().any(|(d, _)| *d == from_did)
+        }) {
+            Some(i) => i,
+            None => {
+                self.notify.convos.push(Convo {
+                    id: format!("convo{seq:08}"),
+                    members: vec![
+                        (to.clone(), to_handle.to_string()),
+                        (from_did.clone(), from_handle.to_string()),
+                    ],
+                    messages: Vec::new(),
+                });
+                self.notify.convos.len() - 1
+            }
+        };
+        let id = format!("msg{seq:010}");
+        self.notify.convos[convo_index].messages.push(ChatMessage {
+            id: id.clone(),
+            rev: format!("{seq:016}"),
+            sender_did: from_did,
+            text: text.to_string(),
+            sent_at: iso_ms(chrono::Utc::now()),
+        });
+        Ok(id)
+    }
+}
+
+fn message_view(m: &ChatMessage) -> Value {
+    json!({
+        "$type": "chat.bsky.convo.defs#messageView",
+        "id": m.id,
+        "rev": m.rev,
+        "text": m.text,
+        "sender": { "did": m.sender_did },
+        "sentAt": m.sent_at,
+    })
+}
+
+fn limit_of(req: &Xrpc, default: usize) -> Result<usize, XrpcError> {
+    match req.query.get("limit") {
+        None => Ok(default),
+        Some(raw) => match raw.trim().parse::<i64>() {
+            Ok(n) if n > 100 => Err(XrpcError::invalid_request(
+                "Params/limit can not be greater than 100",
+            )),
+            Ok(n) if n >= 1 => Ok(usize::try_from(n).unwrap_or(default)),
+            _ => Err(XrpcError::invalid_request(
+                "Params/limit can not be less than 1",
+            )),
+        },
+    }
+}
+
+/// `chat.bsky.convo.listConvos`: the caller's conversations, most recent first.
+pub(super) fn list_convos(shared: &Shared, req: &Xrpc) -> XrpcResult {
+    require_chat_proxy(req)?;
+    let state = lock(&shared.state);
+    let did = authenticate_access(&state, req)?;
+    let limit = limit_of(req, 50)?;
+    let before: Option<String> = req.query.get("cursor").filter(|c| !c.is_empty()).cloned();
+    let mut convos: Vec<&Convo> = state
+        .notify
+        .convos
+        .iter()
+        .filter(|c| c.members.iter().any(|(d, _)| *d == did))
+        .filter(|c| {
+            before
+                .as_ref()
+                .is_none_or(|b| c.messages.last().is_some_and(|m| &m.rev < b))
+        })
+        .collect();
+    convos.sort_by(|a, b| {
+        b.messages
+            .last()
+            .map(|m| &m.rev)
+            .cmp(&a.messages.last().map(|m| &m.rev))
+    });
+    let more = convos.len() > limit;
+    convos.truncate(limit);
+    let views: Vec<Value> = convos
+        .iter()
+        .map(|c| {
+            json!({
+                "id": c.id,
+                "rev": c.messages.last().map(|m| m.rev.clone()).unwrap_or_default(),
+                "members": c.members.iter().map(|(d, h)| json!({ "did": d, "handle": h, "displayName": format!("{} (fan)", h.split('.').next().unwrap_or("")) })).collect::<Vec<_>>(),
+                "lastMessage": c.messages.last().map(message_view),
+                "muted": false,
+                "unreadCount": c.messages.iter().filter(|m| m.sender_did != did).count(),
+            })
+        })
+        .collect();
+    let mut body = json!({ "convos": views });
+    if more && let Some(last) = convos.last().and_then(|c| c.messages.last()) {
+        body["cursor"] = json!(last.rev);
+    }
+    json_ok(&body)
+}
+
+/// `chat.bsky.convo.getMessages?convoId&cursor&limit`: newest first.
+pub(super) fn get_messages(shared: &Shared, req: &Xrpc) -> XrpcResult {
+    require_chat_proxy(req)?;
+    let state = lock(&shared.state);
+    let did = authenticate_access(&state, req)?;
+    let convo_id = req.param("convoId")?;
+    let limit = limit_of(req, 50)?;
+    let before: Option<String> = req.query.get("cursor").filter(|c| !c.is_empty()).cloned();
+    let Some(convo) = state
+        .notify
+        .convos
+        .iter()
+        .find(|c| c.id == convo_id && c.members.iter().any(|(d, _)| *d == did))
+    else {
+        return Err(XrpcError::invalid_request("Convo not found"));
+    };
+    let mut messages: Vec<&ChatMessage> = convo
+        .messages
+        .iter()
+        .filter(|m| before.as_ref().is_none_or(|b| &m.rev < b))
+        .collect();
+    messages.reverse();
+    let more = messages.len() > limit;
+    messages.truncate(limit);
+    let mut body =
+        json!({ "messages": messages.iter().map(|m| message_view(m)).collect::<Vec<_>>() });
+    if more && let Some(last) = messages.last() {
+        body["cursor"] = json!(last.rev);
+    }
+    json_ok(&body)
+}
+
+/// `chat.bsky.convo.sendMessage {convoId, message: {text}}`.
+pub(super) fn send_message(shared: &Shared, req: &Xrpc) -> XrpcResult {
+    require_chat_proxy(req)?;
+    let input = req.json_input()?;
+    let mut state = lock(&shared.state);
+    let did = authenticate_access(&state, req)?;
+    let convo_id = input
+        .get("convoId")
+        .and_then(Value::as_str)
+        .ok_or_else(|| XrpcError::invalid_request("Input must have the property \"convoId\""))?
+        .to_string();
+    let text = input
+        .get("message")
+        .and_then(|m| m.get("text"))
+        .and_then(Value::as_str)
+        .ok_or_else(|| XrpcError::invalid_request("Input/message must have the property \"text\""))?
+        .to_string();
+    if text.chars().count() > 1000 {
+        return Err(XrpcError::invalid_request(
+            "Input/message/text must not be longer than 1000 graphemes",
+        ));
+    }
+    state.notify.seq += 1;
+    let seq = state.notify.seq;
+    let Some(convo) = state
+        .notify
+        .convos
+        .iter_mut()
+        .find(|c| c.id == convo_id && c.members.iter().any(|(d, _)| *d == did))
+    else {
+        return Err(XrpcError::invalid_request("Convo not found"));
+    };
+    let message = ChatMessage {
+        id: format!("msg{seq:010}"),
+        rev: format!("{seq:016}"),
+        sender_did: did,
+        text,
+        sent_at: iso_ms(chrono::Utc::now()),
+    };
+    let view = message_view(&message);
+    convo.messages.push(message);
+    json_ok(&view)
 }
