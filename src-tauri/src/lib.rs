@@ -232,6 +232,10 @@ pub fn run() {
                     forward_schedule_events(app.handle().clone(), core.publisher().subscribe());
                     forward_inbox_events(app.handle().clone(), core.inbox().subscribe());
                     background::follow_inbox(app.handle(), core);
+                    // Mastodon notifications arrive through their stream while the app runs.
+                    tauri::async_runtime::spawn(postwerk_core::inbox_stream::follow_all(
+                        core.clone(),
+                    ));
                     background::start(app.handle(), core.clone(), background::started_hidden());
                 }
                 Err(_) => background::show_main_window(app.handle()),

@@ -562,6 +562,9 @@ fn router(shared: Shared) -> Router {
         )
         .route("/_fake/fail-next", post(faults::control_fail::<Shared>))
         .route("/_fake/accounts", post(fake_add_account))
+        .route("/_fake/notifications", post(fake_notification))
+        .route("/_fake/chat", post(fake_chat))
+        .route("/_fake/chat-messages", get(fake_chat_messages))
         .route("/_fake/expire-access-tokens", post(fake_expire))
         .route("/_fake/config", post(fake_config))
         .route("/_fake/secrets", get(fake_secrets))
@@ -1081,6 +1084,72 @@ async fn fake_add_account(State(shared): State<Shared>, body: Bytes) -> Response
         Ok(did) => json_response(StatusCode::OK, &json!({ "did": did })),
         Err(err) => control_error(&err),
     }
+}
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+struct NotificationBody {
+    to: String,
+    reason: String,
+    from: String,
+    text: Option<String>,
+    subject: Option<String>,
+}
+
+/// `POST /_fake/notifications {to, reason, from, text?, subject?}` (see
+/// [`FakeBluesky::add_notification`]). Answers `{uri}`.
+async fn fake_notification(State(shared): State<Shared>, body: Bytes) -> Response {
+    let n = match serde_json::from_slice::<NotificationBody>(&body) {
+        Ok(n) => n,
+        Err(err) => return control_error(&err.to_string()),
+    };
+    let added = lock(&shared.state).add_notification(
+        &n.to,
+        &n.reason,
+        &n.from,
+        n.text.as_deref(),
+        n.subject.as_deref(),
+    );
+    match added {
+        Ok(uri) => json_response(StatusCode::OK, &json!({ "uri": uri })),
+        Err(err) => control_error(&err),
+    }
+}
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ChatBody {
+    to: String,
+    from: String,
+    text: String,
+}
+
+/// `POST /_fake/chat {to, from, text}`: a direct message to the account `to`.
+async fn fake_chat(State(shared): State<Shared>, body: Bytes) -> Response {
+    let c = match serde_json::from_slice::<ChatBody>(&body) {
+        Ok(c) => c,
+        Err(err) => return control_error(&err.to_string()),
+    };
+    match lock(&shared.state).add_chat_message(&c.to, &c.from, &c.text) {
+        Ok(id) => json_response(StatusCode::OK, &json!({ "id": id })),
+        Err(err) => control_error(&err),
+    }
+}
+
+/// `GET /_fake/chat-messages`: every chat message, as `[{convo, message}]`.
+async fn fake_chat_messages(State(shared): State<Shared>) -> Response {
+    let state = lock(&shared.state);
+    let all: Vec<Value> = state
+        .notify
+        .convos
+        .iter()
+        .flat_map(|c| {
+            c.messages
+                .iter()
+                .map(move |m| json!({ "convo": c.id, "message": m }))
+        })
+        .collect();
+    json_response(StatusCode::OK, &Value::Array(all))
 }
 
 async fn fake_expire(State(shared): State<Shared>) -> Response {

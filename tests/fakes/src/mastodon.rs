@@ -237,6 +237,8 @@ struct Shared {
     state: Arc<Mutex<MastoState>>,
     recorder: Recorder,
     faults: Arc<Mutex<Faults>>,
+    /// New notifications, as JSON, for the streaming endpoint.
+    stream: tokio::sync::broadcast::Sender<String>,
 }
 
 impl HasFaults for Shared {
@@ -272,6 +274,7 @@ impl FakeMastodon {
             })),
             recorder: Recorder::default(),
             faults: Arc::default(),
+            stream: tokio::sync::broadcast::channel(1024).0,
         };
         let server = Server::spawn(listener, addr, router(shared.clone()));
         FakeMastodon { shared, server }
@@ -348,10 +351,14 @@ impl FakeMastodon {
         in_reply_to: Option<&str>,
         our_status: Option<&str>,
     ) -> String {
-        lock(&self.shared.state)
+        let mut state = lock(&self.shared.state);
+        let id = state
             .notify
-            .add(kind, from_acct, html, in_reply_to, our_status)
-            .to_string()
+            .add(kind, from_acct, html, in_reply_to, our_status);
+        if let Some(json) = notify::entity_json(&state, id) {
+            let _ = self.shared.stream.send(json);
+        }
+        id.to_string()
     }
 
     /// Favourites and reblogs received, as (favourite | reblog, status id).
@@ -463,6 +470,7 @@ fn router(shared: Shared) -> Router {
             get(publish::get_media).put(publish::update_media),
         )
         .route("/api/v1/notifications", get(notify::list))
+        .route("/api/v1/streaming/user/notification", get(notify::stream))
         .route("/api/v1/statuses/{id}/context", get(notify::context))
         .route("/api/v1/statuses/{id}/{action}", post(notify::react))
         .route("/api/v1/statuses", post(publish::create_status))
@@ -483,6 +491,7 @@ fn router(shared: Shared) -> Router {
             get(publish::media_file),
         )
         .route("/_fake/config", post(fake_config))
+        .route("/_fake/notifications", post(fake_notification))
         .route("/_fake/secrets", get(fake_secrets))
         .route("/_fake/requests", get(fake_requests))
         .route("/_fake/tokens", get(fake_tokens))
@@ -1200,6 +1209,44 @@ async fn fake_config(State(shared): State<Shared>, body: axum::body::Bytes) -> R
                 lock(&shared.state).publish.set_media_processing(n);
             }
             axum::Json(json!({})).into_response()
+        }
+        Err(err) => error(StatusCode::BAD_REQUEST, &err.to_string()),
+    }
+}
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+struct NotificationBody {
+    kind: String,
+    from: String,
+    html: Option<String>,
+    in_reply_to: Option<String>,
+    our_status: Option<String>,
+}
+
+/// `POST /_fake/notifications {kind, from, html?, inReplyTo?, ourStatus?}`: someone else acts
+/// on the signed-in account (see [`FakeMastodon::add_notification`]). Answers `{id, statusId}`.
+async fn fake_notification(State(shared): State<Shared>, body: axum::body::Bytes) -> Response {
+    match serde_json::from_slice::<NotificationBody>(&body) {
+        Ok(n) => {
+            let mut state = lock(&shared.state);
+            let id = state.notify.add(
+                &n.kind,
+                &n.from,
+                n.html.as_deref(),
+                n.in_reply_to.as_deref(),
+                n.our_status.as_deref(),
+            );
+            if let Some(json) = notify::entity_json(&state, id) {
+                let _ = shared.stream.send(json);
+            }
+            let status_id = state
+                .notify
+                .items
+                .iter()
+                .find(|x| x.id == id)
+                .and_then(|x| x.status.as_ref().map(|(sid, _, _)| sid.clone()));
+            axum::Json(json!({ "id": id.to_string(), "statusId": status_id })).into_response()
         }
         Err(err) => error(StatusCode::BAD_REQUEST, &err.to_string()),
     }

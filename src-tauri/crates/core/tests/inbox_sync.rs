@@ -550,3 +550,53 @@ async fn bluesky_direct_messages_arrive_and_are_answered_in_their_conversation()
             .any(|r| r.path == "/xrpc/chat.bsky.convo.listConvos" && r.status == 200)
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_streamed_mastodon_notification_reaches_the_inbox_without_a_sync() {
+    let env = env().await;
+    let follow = tokio::spawn(postwerk_core::inbox_stream::follow_mastodon(
+        env.core.clone(),
+        env.masto_account.clone(),
+    ));
+    // Wait until the stream is open (the fake has seen the request), then a mention comes.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while !env
+        .mastodon
+        .requests()
+        .iter()
+        .any(|r| r.path == "/api/v1/streaming/user/notification")
+    {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the stream was never opened"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    env.mastodon.add_notification(
+        "mention",
+        "bob@other.example",
+        Some("<p>Live!</p>"),
+        None,
+        None,
+    );
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let items = env
+            .core
+            .inbox()
+            .list(&all(&env.workspace))
+            .await
+            .unwrap()
+            .items;
+        if items.iter().any(|i| i.text == "Live!") {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the streamed mention never arrived"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    follow.abort();
+}

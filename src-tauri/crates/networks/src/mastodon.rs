@@ -1025,3 +1025,98 @@ impl Mastodon {
         Ok(())
     }
 }
+
+/// The user's notifications as they happen (`GET /api/v1/streaming/user/notification`,
+/// server-sent events).
+pub struct NotificationStream {
+    response: reqwest::Response,
+    buffer: Vec<u8>,
+    event: String,
+    data: String,
+}
+
+/// No byte (not even a heartbeat) for this long means the stream is dead.
+pub const STREAM_IDLE: std::time::Duration = std::time::Duration::from_secs(90);
+
+impl NotificationStream {
+    /// The next notification; `None` when the server closed the stream.
+    pub async fn next(&mut self) -> Result<Option<Notification>> {
+        loop {
+            while let Some(end) = self.buffer.iter().position(|b| *b == b'\n') {
+                let line: Vec<u8> = self.buffer.drain(..=end).collect();
+                let line = String::from_utf8_lossy(&line[..line.len() - 1])
+                    .trim_end_matches('\r')
+                    .to_string();
+                if line.is_empty() {
+                    let event = std::mem::take(&mut self.event);
+                    let data = std::mem::take(&mut self.data);
+                    if event == "notification" && !data.is_empty() {
+                        return serde_json::from_str(&data).map(Some).map_err(|e| {
+                            NetworkError::other(format!(
+                                "a streamed notification could not be read: {e}"
+                            ))
+                        });
+                    }
+                } else if line.starts_with(':') {
+                    // heartbeat
+                } else if let Some(v) = line.strip_prefix("event:") {
+                    self.event = v.trim().to_string();
+                } else if let Some(v) = line.strip_prefix("data:") {
+                    if !self.data.is_empty() {
+                        self.data.push('\n');
+                    }
+                    self.data.push_str(v.strip_prefix(' ').unwrap_or(v));
+                }
+            }
+            match tokio::time::timeout(STREAM_IDLE, self.response.chunk()).await {
+                Err(_) => {
+                    return Err(NetworkError::transient(
+                        "the Mastodon stream went quiet (no heartbeat)",
+                    ));
+                }
+                Ok(Ok(Some(bytes))) => self.buffer.extend_from_slice(&bytes),
+                Ok(Ok(None)) => return Ok(None),
+                Ok(Err(e)) => return Err(crate::http::transport_error(e)),
+            }
+        }
+    }
+}
+
+impl Mastodon {
+    /// Opens the notification stream.
+    pub async fn stream_notifications(&self, token: &Secret) -> Result<NotificationStream> {
+        let response = self
+            .http
+            .reqwest()
+            .get(self.url("api/v1/streaming/user/notification"))
+            .bearer_auth(token.expose())
+            .header(reqwest::header::ACCEPT, "text/event-stream")
+            // A stream lasts as long as the app runs; silence is caught by STREAM_IDLE.
+            .timeout(std::time::Duration::from_secs(7 * 24 * 3600))
+            .send()
+            .await
+            .map_err(crate::http::transport_error)?;
+        if !response.status().is_success() {
+            let status = response.status();
+            let headers = response.headers().clone();
+            let body = response
+                .bytes()
+                .await
+                .map(|b| b.to_vec())
+                .unwrap_or_default();
+            let answer = Answer {
+                status,
+                rate_limit: crate::ratelimit::RateLimit::from_headers(&headers, chrono::Utc::now()),
+                headers,
+                body,
+            };
+            return Err(map_error(&answer, Op::Read));
+        }
+        Ok(NotificationStream {
+            response,
+            buffer: Vec::new(),
+            event: String::new(),
+            data: String::new(),
+        })
+    }
+}

@@ -278,3 +278,63 @@ pub(crate) async fn react(
     }] = json!(true);
     json_response(StatusCode::OK, &v)
 }
+
+/// `GET /api/v1/streaming/user/notification` (server-sent events): an `event: notification`
+/// with the entity for each new notification, and a `:thump` heartbeat at first and every
+/// 10 s, as Mastodon's streaming server sends them. The token may come as a header or as
+/// `access_token` in the query.
+pub(crate) async fn stream(
+    State(shared): State<Shared>,
+    headers: HeaderMap,
+    axum::extract::RawQuery(query): axum::extract::RawQuery,
+) -> Response {
+    let mut headers = headers;
+    if let Some(token) = query.as_deref().and_then(|q| {
+        url::form_urlencoded::parse(q.as_bytes())
+            .find(|(k, _)| k == "access_token")
+            .map(|(_, v)| v.to_string())
+    }) && let Ok(v) = axum::http::HeaderValue::from_str(&format!("Bearer {token}"))
+    {
+        headers.insert(axum::http::header::AUTHORIZATION, v);
+    }
+    let receiver = {
+        let state = lock(&shared.state);
+        if let Err(err) = authorize_user(&state, &headers, &["read", "read:notifications"]) {
+            return err.into_response();
+        }
+        shared.stream.subscribe()
+    };
+    let first = futures_util::stream::once(async {
+        Ok::<_, std::convert::Infallible>(axum::body::Bytes::from_static(b":thump\n"))
+    });
+    let events = futures_util::stream::unfold(receiver, |mut rx| async move {
+        let chunk = match tokio::time::timeout(std::time::Duration::from_secs(10), rx.recv()).await
+        {
+            Ok(Ok(json)) => format!("event: notification\ndata: {json}\n\n"),
+            Ok(Err(tokio::sync::broadcast::error::RecvError::Lagged(_))) | Err(_) => {
+                ":thump\n".to_string()
+            }
+            Ok(Err(tokio::sync::broadcast::error::RecvError::Closed)) => return None,
+        };
+        Some((Ok(axum::body::Bytes::from(chunk)), rx))
+    });
+    let body = axum::body::Body::from_stream(futures_util::StreamExt::chain(first, events));
+    (
+        [
+            (axum::http::header::CONTENT_TYPE, "text/event-stream"),
+            (axum::http::header::CACHE_CONTROL, "no-store"),
+        ],
+        body,
+    )
+        .into_response()
+}
+
+/// The entity of the notification with this id, as JSON text (for the stream).
+pub(crate) fn entity_json(state: &MastoState, id: u64) -> Option<String> {
+    state
+        .notify
+        .items
+        .iter()
+        .find(|n| n.id == id)
+        .map(|n| entity(state, n).to_string())
+}
