@@ -49,6 +49,8 @@ CREATE VIRTUAL TABLE inbox_fts USING fts5 (
     text,
     content = 'inbox_items',
     content_rowid = 'id',
+    -- No per-row column sizes: they only serve bm25 ranking, and the inbox sorts by time.
+    columnsize = 0,
     tokenize = 'unicode61 remove_diacritics 2'
 );
 
