@@ -518,6 +518,15 @@ impl Inbox {
         .await?)
     }
 
+    pub async fn clear_cursor(&self, account_id: &str, stream: &str) -> Result<()> {
+        sqlx::query("DELETE FROM inbox_cursors WHERE account_id = ? AND stream = ?")
+            .bind(account_id)
+            .bind(stream)
+            .execute(self.store.pool())
+            .await?;
+        Ok(())
+    }
+
     pub async fn set_cursor(&self, account_id: &str, stream: &str, cursor: &str) -> Result<()> {
         sqlx::query(
             "INSERT INTO inbox_cursors (account_id, stream, cursor, updated_at) VALUES (?1, ?2, ?3, ?4) \

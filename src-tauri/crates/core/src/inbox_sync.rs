@@ -18,6 +18,10 @@ use crate::{Error, Result};
 pub const BACKFILL_DAYS: i64 = 30;
 pub const BACKFILL_ITEMS: usize = 500;
 const STREAM_NOTIFICATIONS: &str = "notifications";
+/// Not before this time (RFC 3339): a rate limit's reset, or the backoff after a failure.
+const STREAM_NOT_BEFORE: &str = "_not_before";
+const STREAM_RATE_LIMITED: &str = "_rate_limited";
+const STREAM_FAILURES: &str = "_failures";
 
 /// What one account's sync did.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -446,13 +450,16 @@ pub async fn sync_mastodon(
     Ok(new_items)
 }
 
-/// Syncs every account of a workspace (or all); one report per account.
+/// Syncs every account of a workspace (or all); one report per account. An account whose
+/// network asked to wait (429) is skipped until then; a `periodic` sync also backs off after
+/// other failures (1 min doubling to 30 min), a sync the user asked for tries at once.
 pub async fn sync_all(
     inbox: &Inbox,
     accounts: &Accounts,
     http: &HttpClient,
     workspace_id: Option<&str>,
     now: DateTime<Utc>,
+    periodic: bool,
 ) -> Result<Vec<SyncReport>> {
     let list = match workspace_id {
         Some(w) => accounts.list(w).await?,
@@ -469,6 +476,32 @@ pub async fn sync_all(
             });
             continue;
         }
+        // A rate limit is waited out; after other failures the periodic sync backs off.
+        let wait_until = inbox
+            .cursor(&account.id, STREAM_NOT_BEFORE)
+            .await?
+            .as_deref()
+            .and_then(|c| DateTime::parse_from_rfc3339(c).ok())
+            .map(|t| t.with_timezone(&Utc));
+        let rate_limited = inbox
+            .cursor(&account.id, STREAM_RATE_LIMITED)
+            .await?
+            .is_some();
+        if let Some(until) = wait_until.filter(|u| *u > now)
+            && (periodic || rate_limited)
+        {
+            reports.push(SyncReport {
+                account_id: account.id.clone(),
+                handle: account.handle.clone(),
+                new_items: 0,
+                problem: Some(format!(
+                    "waiting until {} UTC before asking {} again",
+                    until.format("%H:%M:%S"),
+                    account.network.display_name()
+                )),
+            });
+            continue;
+        }
         let result = match account.network {
             NetworkKind::Mastodon => sync_mastodon(inbox, accounts, http, &account, now).await,
             NetworkKind::Bluesky => match sync_bluesky(inbox, accounts, &account, now).await {
@@ -482,6 +515,45 @@ pub async fn sync_all(
                 format!("the inbox does not read {} yet", other.display_name()),
             )),
         };
+        match &result {
+            Ok(_) => {
+                inbox.clear_cursor(&account.id, STREAM_NOT_BEFORE).await?;
+                inbox.clear_cursor(&account.id, STREAM_RATE_LIMITED).await?;
+                inbox.clear_cursor(&account.id, STREAM_FAILURES).await?;
+            }
+            Err(Error::Network(e)) if e.is_retryable() => {
+                let failures: u32 = inbox
+                    .cursor(&account.id, STREAM_FAILURES)
+                    .await?
+                    .and_then(|c| c.parse().ok())
+                    .unwrap_or(0);
+                let backoff = postwerk_networks::backoff::Backoff {
+                    base: std::time::Duration::from_secs(60),
+                    max: std::time::Duration::from_secs(30 * 60),
+                };
+                let wait =
+                    backoff.delay_after(failures, e, &postwerk_networks::backoff::RandomJitter);
+                let until = now + chrono::Duration::from_std(wait).unwrap_or_default();
+                inbox
+                    .set_cursor(
+                        &account.id,
+                        STREAM_NOT_BEFORE,
+                        &until.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+                    )
+                    .await?;
+                inbox
+                    .set_cursor(&account.id, STREAM_FAILURES, &(failures + 1).to_string())
+                    .await?;
+                if matches!(e, NetworkError::RateLimited { .. }) {
+                    inbox
+                        .set_cursor(&account.id, STREAM_RATE_LIMITED, "1")
+                        .await?;
+                } else {
+                    inbox.clear_cursor(&account.id, STREAM_RATE_LIMITED).await?;
+                }
+            }
+            Err(_) => {}
+        }
         let (new_items, problem) = match result {
             Ok(n) => (n, None),
             Err(Error::Network(NetworkError::RateLimited { retry_after, .. })) => (

@@ -306,6 +306,20 @@ impl Core {
             &self.http,
             workspace_id,
             self.publisher.clock().now(),
+            false,
+        )
+        .await
+    }
+
+    /// [`Self::sync_inbox`] for the background loop: it also backs off after failures.
+    pub async fn sync_inbox_periodic(&self) -> Result<Vec<inbox_sync::SyncReport>> {
+        inbox_sync::sync_all(
+            &self.inbox,
+            &self.accounts,
+            &self.http,
+            None,
+            self.publisher.clock().now(),
+            true,
         )
         .await
     }

@@ -93,7 +93,7 @@ pub async fn run_owned(core: Core) {
                 if let Err(e) = core.publisher().flush_outbox().await {
                     tracing::info!(error = %e, "cannot send queued replies yet");
                 }
-                if let Err(e) = core.sync_inbox(None).await {
+                if let Err(e) = core.sync_inbox_periodic().await {
                     tracing::info!(error = %e, "cannot read the inbox yet");
                 }
                 flag.store(false, Ordering::SeqCst);

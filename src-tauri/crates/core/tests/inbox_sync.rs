@@ -600,3 +600,60 @@ async fn a_streamed_mastodon_notification_reaches_the_inbox_without_a_sync() {
     }
     follow.abort();
 }
+
+#[tokio::test]
+async fn a_rate_limited_account_is_not_asked_again_before_the_network_said() {
+    let env = env().await;
+    env.mastodon.add_notification(
+        "mention",
+        "bob@other.example",
+        Some("<p>Hallo</p>"),
+        None,
+        None,
+    );
+    env.mastodon
+        .fail_next_retry_after("/api/v1/notifications", 429, 1, 120);
+    let first = env.core.sync_inbox(Some(&env.workspace)).await.unwrap();
+    let masto = first
+        .iter()
+        .find(|r| r.account_id == env.masto_account)
+        .unwrap();
+    assert!(
+        masto.problem.as_deref().unwrap().contains("rate limited"),
+        "{masto:?}"
+    );
+    let asked = |env: &common::Env| {
+        env.mastodon
+            .requests()
+            .iter()
+            .filter(|r| r.path == "/api/v1/notifications")
+            .count()
+    };
+    let before = asked(&env);
+    let again = env.core.sync_inbox(Some(&env.workspace)).await.unwrap();
+    let masto = again
+        .iter()
+        .find(|r| r.account_id == env.masto_account)
+        .unwrap();
+    assert!(
+        masto.problem.as_deref().unwrap().contains("waiting until"),
+        "{masto:?}"
+    );
+    assert_eq!(
+        asked(&env),
+        before,
+        "not asked again within the two minutes"
+    );
+    // A server error is retried at once when the user asks, but the background sync waits.
+    let other = env.core.sync_inbox_periodic().await.unwrap();
+    assert!(
+        other
+            .iter()
+            .find(|r| r.account_id == env.masto_account)
+            .unwrap()
+            .problem
+            .as_deref()
+            .unwrap()
+            .contains("waiting until")
+    );
+}
