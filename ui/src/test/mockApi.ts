@@ -1,5 +1,5 @@
 import { vi } from "vitest";
-import type { Api, PublishEvent } from "$lib/api";
+import type { Api, InboxEvent, PublishEvent } from "$lib/api";
 
 /** A `vi.fn()` for every command of the API seam. */
 export function createMockApi() {
@@ -49,5 +49,16 @@ export function createMockApi() {
     setQueueSlots: vi.fn(),
     /** Resolves with a stop function; tests call the listeners in `mock.calls` to emit events. */
     onScheduleEvent: vi.fn(async (_callback: (event: PublishEvent) => void) => () => {}),
+    listInbox: vi.fn(),
+    changeInbox: vi.fn(),
+    syncInbox: vi.fn(),
+    replyInbox: vi.fn(),
+    inboxThread: vi.fn(),
+    reactInbox: vi.fn(),
+    listInboxRules: vi.fn(),
+    saveInboxRule: vi.fn(),
+    deleteInboxRule: vi.fn(),
+    /** Resolves with a stop function; tests call the listeners in `mock.calls` to emit events. */
+    onInboxEvent: vi.fn(async (_callback: (event: InboxEvent) => void) => () => {}),
   } satisfies Record<keyof Api, ReturnType<typeof vi.fn>>;
 }

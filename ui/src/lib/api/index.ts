@@ -5,26 +5,37 @@ import {
   type Account,
   type AppInfo,
   type ConnectBluesky,
+  type InboxChange,
+  type InboxEvent,
+  type InboxFilter,
+  type InboxPage,
+  type InboxRule,
   type KeychainStatus,
   type Language,
   type NetworkInfo,
+  type NewRule,
   type NewWorkspace,
   type PendingSignIn,
   type PublishEvent,
   type QueueItem,
   type QueueSlot,
+  type Reaction,
   type Removal,
   type Repeat,
+  type ReplyOutcome,
   type ScheduleFilter,
   type Scheduling,
   type Settings,
   type StartMastodon,
+  type SyncReport,
+  type ThreadPost,
   type TimeCheck,
   type Workspace,
   type WorkspacePatch,
 } from "$lib/bindings";
 import { AppError } from "./errors";
 import { composeCommands, openExternal } from "./compose";
+import { inboxCommands, onInboxEvent } from "./inbox";
 import { onScheduleEvent, scheduleCommands } from "./schedule";
 import type { CheckInput, Draft, DraftInput, MediaInfo, TargetCheck, TargetOutcome } from "./compose-types";
 
@@ -41,21 +52,36 @@ export type {
   ErrorCode,
   Health,
   HeldBy,
+  InboxChange,
+  InboxEvent,
+  InboxFilter,
+  InboxItem,
+  InboxKind,
+  InboxPage,
+  InboxRule,
   KeychainStatus,
   Language,
   NetworkInfo,
   NetworkKind,
+  NewRule,
   NewWorkspace,
   PendingSignIn,
   PublishEvent,
   QueueItem,
   QueueSlot,
+  Reaction,
   Removal,
   Repeat,
+  ReplyOutcome,
+  ReplyState,
+  RuleActions,
+  RuleConditions,
   ScheduleFilter,
   Scheduling,
   Settings,
   StartMastodon,
+  SyncReport,
+  ThreadPost,
   TimeCheck,
   TimeChoice,
   Workspace,
@@ -184,6 +210,39 @@ export const api = {
     unwrap(() => scheduleCommands.setQueueSlots(accountId, slots)),
   /** Listens to the scheduler (published, handed off, failed, missed, changed); resolves with a stop function. */
   onScheduleEvent: (callback: (event: PublishEvent) => void): Promise<() => void> => onScheduleEvent(callback),
+
+  // Inbox.
+  /** A page of the unified inbox, newest first; pass the page's `next` as `after` for more. */
+  listInbox: (filter: InboxFilter): Promise<InboxPage> => unwrap(() => inboxCommands.listInbox(filter)),
+  /** Marks items read / done / important or adds / removes a label; resolves with how many changed. */
+  changeInbox: (ids: string[], change: Partial<InboxChange>): Promise<number> =>
+    unwrap(() =>
+      inboxCommands.changeInbox(ids, {
+        read: change.read ?? null,
+        done: change.done ?? null,
+        important: change.important ?? null,
+        addLabel: change.addLabel ?? null,
+        removeLabel: change.removeLabel ?? null,
+      }),
+    ),
+  /** Reads new notifications of the workspace's accounts now (network calls: may be slow). */
+  syncInbox: (workspaceId: string): Promise<SyncReport[]> => unwrap(() => inboxCommands.syncInbox(workspaceId)),
+  /** Answers an item: sent, queued (sent when the network answers) or failed. */
+  replyInbox: (itemId: string, text: string): Promise<ReplyOutcome> => unwrap(() => inboxCommands.replyInbox(itemId, text)),
+  /** The conversation around an item, oldest first (asks the network). */
+  inboxThread: (itemId: string): Promise<ThreadPost[]> => unwrap(() => inboxCommands.inboxThread(itemId)),
+  /** Likes or reposts the post an item is about. */
+  reactInbox: async (itemId: string, reaction: Reaction): Promise<void> => {
+    await unwrap(() => inboxCommands.reactInbox(itemId, reaction));
+  },
+  listInboxRules: (workspaceId: string): Promise<InboxRule[]> => unwrap(() => inboxCommands.listInboxRules(workspaceId)),
+  /** Adds (`id === null`) or changes a rule; refused with the field and reason when invalid. */
+  saveInboxRule: (rule: NewRule): Promise<InboxRule> => unwrap(() => inboxCommands.saveInboxRule(rule)),
+  deleteInboxRule: async (id: string): Promise<void> => {
+    await unwrap(() => inboxCommands.deleteInboxRule(id));
+  },
+  /** Listens to the inbox (items arrived, a rule notified); resolves with a stop function. */
+  onInboxEvent: (callback: (event: InboxEvent) => void): Promise<() => void> => onInboxEvent(callback),
 };
 
 export type Api = typeof api;
