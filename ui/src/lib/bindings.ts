@@ -548,6 +548,8 @@ export type ScheduleFilter = {
 	from: string | null,
 	/**  RFC 3339; due before. */
 	to: string | null,
+	/**  Only targets in these states (any when absent). */
+	states?: TargetState[] | null,
 };
 
 /**  How scheduled posts are handled. */

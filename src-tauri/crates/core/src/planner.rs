@@ -50,6 +50,10 @@ pub struct ScheduleFilter {
     pub from: Option<String>,
     /// RFC 3339; due before.
     pub to: Option<String>,
+    /// Only targets in these states (any when absent).
+    #[serde(default)]
+    #[cfg_attr(feature = "specta", specta(optional))]
+    pub states: Option<Vec<TargetState>>,
 }
 
 /// States a scheduled target can be moved from.
@@ -851,6 +855,13 @@ impl Publisher {
         if let Some(to) = &filter.to {
             clauses.push("t.scheduled_at < ?".into());
             binds.push(to);
+        }
+        if let Some(states) = filter.states.as_ref().filter(|s| !s.is_empty()) {
+            clauses.push(format!(
+                "t.state IN ({})",
+                states.iter().map(|_| "?").collect::<Vec<_>>().join(", ")
+            ));
+            binds.extend(states.iter().map(|s| s.as_str()));
         }
         self.list_items(&clauses.join(" AND "), &binds).await
     }

@@ -33,7 +33,8 @@ function serve(items: QueueItem[]) {
       (item) =>
         item.scheduledAt !== null &&
         (filter.from === null || item.scheduledAt >= filter.from) &&
-        (filter.to === null || item.scheduledAt < filter.to),
+        (filter.to === null || item.scheduledAt < filter.to) &&
+        (filter.states == null || filter.states.includes(item.state)),
     ),
   );
 }
@@ -120,7 +121,7 @@ describe("calendar", () => {
 
     await fireEvent.click(screen.getByTestId("calendar-next"));
     await vi.waitFor(() => expect(title()).toBe("Dec 14 – 20, 2026"));
-    expect(api.listSchedule).toHaveBeenLastCalledWith(expect.objectContaining({ from: expect.any(String) }));
+    expect(api.listSchedule).toHaveBeenCalledWith(expect.objectContaining({ states: expect.arrayContaining(["missed", "scheduled"]) }));
     expect(api.listSchedule).toHaveBeenCalledWith({ workspaceId: "ws-1", accountId: null, from: "2026-12-13T00:00:00.000Z", to: "2026-12-22T00:00:00.000Z" });
     await vi.waitFor(() => expect(screen.queryByTestId("calendar-item")).toBeNull());
     expect(screen.getByTestId("calendar-empty").textContent).toContain("No posts scheduled this week — write one");
@@ -431,7 +432,10 @@ describe("queue", () => {
     expect(accounts.map((a) => a.dataset.accountId)).toEqual(["acc-1", "acc-2"]);
     expect(within(accounts[0]!).getAllByTestId("queue-item").map((i) => i.dataset.targetId)).toEqual(["t-1", "t-2"]);
     expect(within(accounts[1]!).getByTestId("queue-empty").textContent).toContain("Nothing queued");
-    expect(api.listSchedule).toHaveBeenCalledWith({ workspaceId: "ws-1", accountId: null, from: expect.any(String), to: null });
+    // Pending posts of any age, by state.
+    expect(api.listSchedule).toHaveBeenCalledWith(
+      expect.objectContaining({ workspaceId: "ws-1", from: null, to: null, states: expect.arrayContaining(["missed"]) }),
+    );
 
     await fireEvent.click(within(accounts[0]!).getAllByTestId("queue-item")[0]!);
     expect(await screen.findByTestId("item-dialog")).toBeTruthy();
