@@ -143,6 +143,45 @@ const MAX_PAGE: u32 = 500;
 /// variables).
 const INSERT_BATCH: usize = 1600;
 
+type AccountInfo = std::collections::HashMap<String, (String, String)>;
+
+/// `INSERT INTO inbox_items ... VALUES ...` for these (id, item) rows; the accounts map gives
+/// each item's workspace and network.
+fn insert_query<'a>(
+    rows: &'a [(i64, &'a NewInboxItem)],
+    accounts: &'a AccountInfo,
+    received: &'a str,
+) -> QueryBuilder<'a, Sqlite> {
+    let mut q: QueryBuilder<Sqlite> = QueryBuilder::new(
+        "INSERT INTO inbox_items (id, account_id, workspace_id, network, kind, remote_id, subject_id, subject_cid, root_uri, \
+         root_cid, subject_url, conversation_id, author_id, author_handle, author_name, author_avatar, text, html, created_at, received_at) ",
+    );
+    q.push_values(rows, |mut b, (id, item)| {
+        let (workspace, network) = &accounts[&item.account_id];
+        b.push_bind(*id)
+            .push_bind(&item.account_id)
+            .push_bind(workspace)
+            .push_bind(network)
+            .push_bind(item.kind.as_str())
+            .push_bind(&item.remote_id)
+            .push_bind(&item.subject_id)
+            .push_bind(&item.subject_cid)
+            .push_bind(&item.root_uri)
+            .push_bind(&item.root_cid)
+            .push_bind(&item.subject_url)
+            .push_bind(&item.conversation_id)
+            .push_bind(&item.author_id)
+            .push_bind(&item.author_handle)
+            .push_bind(&item.author_name)
+            .push_bind(&item.author_avatar)
+            .push_bind(&item.text)
+            .push_bind(&item.html)
+            .push_bind(&item.created_at)
+            .push_bind(received);
+    });
+    q
+}
+
 /// Turns what a person typed into an FTS5 query: each word a quoted prefix, all required.
 pub fn fts_query(input: &str) -> Option<String> {
     let terms: Vec<String> = input
@@ -293,33 +332,7 @@ impl Inbox {
         let mut new: Vec<(i64, &NewInboxItem)> = Vec::new();
         let mut tx = self.store.pool().begin().await?;
         for chunk in keyed.chunks(INSERT_BATCH) {
-            let mut q: QueryBuilder<Sqlite> = QueryBuilder::new(
-                "INSERT INTO inbox_items (id, account_id, workspace_id, network, kind, remote_id, subject_id, subject_cid, root_uri, root_cid, subject_url, \
-                 conversation_id, author_id, author_handle, author_name, author_avatar, text, html, created_at, received_at) ",
-            );
-            q.push_values(chunk, |mut b, (id, item)| {
-                let (workspace, network) = &accounts[&item.account_id];
-                b.push_bind(*id)
-                    .push_bind(&item.account_id)
-                    .push_bind(workspace)
-                    .push_bind(network)
-                    .push_bind(item.kind.as_str())
-                    .push_bind(&item.remote_id)
-                    .push_bind(&item.subject_id)
-                    .push_bind(&item.subject_cid)
-                    .push_bind(&item.root_uri)
-                    .push_bind(&item.root_cid)
-                    .push_bind(&item.subject_url)
-                    .push_bind(&item.conversation_id)
-                    .push_bind(&item.author_id)
-                    .push_bind(&item.author_handle)
-                    .push_bind(&item.author_name)
-                    .push_bind(&item.author_avatar)
-                    .push_bind(&item.text)
-                    .push_bind(&item.html)
-                    .push_bind(&item.created_at)
-                    .push_bind(&received);
-            });
+            let mut q = insert_query(chunk, &accounts, &received);
             // Skips items already stored, and (rarely) an id taken by another item: those
             // are found below and stored under the nearest free id.
             q.push(" ON CONFLICT DO NOTHING RETURNING id");
@@ -352,34 +365,10 @@ impl Inbox {
                 .bind(id)
                 .fetch_one(&mut *tx)
                 .await?;
-                let (workspace, network) = &accounts[&item.account_id];
-                sqlx::query(
-                    "INSERT INTO inbox_items (id, account_id, workspace_id, network, kind, remote_id, subject_id, subject_cid, root_uri, root_cid, subject_url, \
-                     conversation_id, author_id, author_handle, author_name, author_avatar, text, html, created_at, received_at) \
-                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                )
-                .bind(free)
-                .bind(&item.account_id)
-                .bind(workspace)
-                .bind(network)
-                .bind(item.kind.as_str())
-                .bind(&item.remote_id)
-                .bind(&item.subject_id)
-                .bind(&item.subject_cid)
-                .bind(&item.root_uri)
-                .bind(&item.root_cid)
-                .bind(&item.subject_url)
-                .bind(&item.conversation_id)
-                .bind(&item.author_id)
-                .bind(&item.author_handle)
-                .bind(&item.author_name)
-                .bind(&item.author_avatar)
-                .bind(&item.text)
-                .bind(&item.html)
-                .bind(&item.created_at)
-                .bind(&received)
-                .execute(&mut *tx)
-                .await?;
+                insert_query(&[(free, *item)], &accounts, &received)
+                    .build()
+                    .execute(&mut *tx)
+                    .await?;
                 ids.push(free);
                 new.push((free, *item));
             }

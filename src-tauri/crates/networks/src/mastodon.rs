@@ -717,21 +717,38 @@ impl Mastodon {
     /// Every pending scheduled status (`GET /api/v1/scheduled_statuses`, following `max_id`
     /// pages of 40; the server holds at most 300).
     pub async fn scheduled_statuses(&self, token: &Secret) -> Result<Vec<ScheduledStatus>> {
-        let mut all: Vec<ScheduledStatus> = Vec::new();
+        self.pages_by_max_id(
+            "api/v1/scheduled_statuses",
+            token,
+            10,
+            |s: &ScheduledStatus| s.id.clone(),
+        )
+        .await
+    }
+
+    /// Reads up to `pages` pages of 40 from `path`, newest first, following `max_id`.
+    async fn pages_by_max_id<T: serde::de::DeserializeOwned>(
+        &self,
+        path: &str,
+        token: &Secret,
+        pages: usize,
+        id_of: impl Fn(&T) -> String,
+    ) -> Result<Vec<T>> {
+        let mut all: Vec<T> = Vec::new();
         let mut max_id: Option<String> = None;
-        for _ in 0..10 {
+        for _ in 0..pages.max(1) {
             let mut request = self
                 .http
                 .reqwest()
-                .get(self.url("api/v1/scheduled_statuses"))
+                .get(self.url(path))
                 .query(&[("limit", "40")])
                 .bearer_auth(token.expose());
             if let Some(max) = &max_id {
                 request = request.query(&[("max_id", max.as_str())]);
             }
-            let page: Vec<ScheduledStatus> = self.call(request, Op::Read).await?.json()?;
+            let page: Vec<T> = self.call(request, Op::Read).await?.json()?;
             let done = page.len() < 40;
-            max_id = page.last().map(|s| s.id.clone());
+            max_id = page.last().map(&id_of);
             all.extend(page);
             if done || max_id.is_none() {
                 break;
@@ -784,27 +801,13 @@ impl Mastodon {
         account_id: &str,
         pages: usize,
     ) -> Result<Vec<StatusSummary>> {
-        let mut all: Vec<StatusSummary> = Vec::new();
-        let mut max_id: Option<String> = None;
-        for _ in 0..pages.max(1) {
-            let mut request = self
-                .http
-                .reqwest()
-                .get(self.url(&format!("api/v1/accounts/{account_id}/statuses")))
-                .query(&[("limit", "40")])
-                .bearer_auth(token.expose());
-            if let Some(max) = &max_id {
-                request = request.query(&[("max_id", max.as_str())]);
-            }
-            let page: Vec<StatusSummary> = self.call(request, Op::Read).await?.json()?;
-            let done = page.len() < 40;
-            max_id = page.last().map(|s| s.id.clone());
-            all.extend(page);
-            if done || max_id.is_none() {
-                break;
-            }
-        }
-        Ok(all)
+        self.pages_by_max_id(
+            &format!("api/v1/accounts/{account_id}/statuses"),
+            token,
+            pages,
+            |s: &StatusSummary| s.id.clone(),
+        )
+        .await
     }
 }
 
