@@ -1,10 +1,11 @@
-import type { Account, AppInfo, Capabilities, NetworkInfo, QueueItem, Workspace } from "$lib/api";
+import type { Account, AppInfo, Capabilities, InboxItem, NetworkInfo, QueueItem, ThreadPost, Workspace } from "$lib/api";
 import { setLocale } from "$lib/i18n";
 import { settings } from "$lib/stores/settings.svelte";
 import { workspaces } from "$lib/stores/workspaces.svelte";
 import { navigate } from "$lib/stores/navigation.svelte";
 import { toasts } from "$lib/stores/toasts.svelte";
 import { calendarView, returnedPost } from "$lib/stores/calendar.svelte";
+import { resetInboxView } from "$lib/stores/inbox.svelte";
 
 export const appInfo: AppInfo = {
   version: "0.1.0",
@@ -32,6 +33,7 @@ export function resetStores(list: Workspace[] = []): void {
   calendarView.view = "month";
   calendarView.anchor = null;
   returnedPost.value = null;
+  resetInboxView();
   settings.appInfo = appInfo;
   settings.timeZones = [...zones];
   settings.language = "system";
@@ -152,5 +154,44 @@ export function dataTransfer() {
     setData: (type: string, value: string) => void data.set(type, value),
     getData: (type: string) => data.get(type) ?? "",
     clearData: () => data.clear(),
+  };
+}
+
+/** One inbox item (a Mastodon mention, unread, five minutes old unless told otherwise). */
+export function inboxItem(overrides: Partial<InboxItem> = {}): InboxItem {
+  return {
+    id: "100",
+    accountId: "acc-2",
+    network: "mastodon",
+    kind: "mention",
+    subjectUrl: "https://other.example/@bob/110",
+    conversationId: null,
+    authorHandle: "bob@other.example",
+    authorName: "Bob Baker",
+    authorAvatar: null,
+    text: "@ada Habt ihr am Sonntag offen?",
+    html: "<p>@ada Habt ihr am Sonntag offen?</p>",
+    createdAt: new Date(Date.now() - 5 * 60_000).toISOString(),
+    read: false,
+    done: false,
+    important: false,
+    labels: [],
+    ...overrides,
+  };
+}
+
+/** One post of a conversation. */
+export function threadPost(overrides: Partial<ThreadPost> = {}): ThreadPost {
+  return {
+    id: "s-1",
+    authorHandle: "bob@other.example",
+    authorName: "Bob Baker",
+    text: "Hello",
+    html: null,
+    createdAt: new Date(Date.now() - 10 * 60_000).toISOString(),
+    url: null,
+    isSubject: false,
+    depth: 0,
+    ...overrides,
   };
 }
