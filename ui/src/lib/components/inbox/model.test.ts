@@ -68,6 +68,8 @@ describe("small pieces", () => {
     expect(initials("Bob Baker", "bob@x")).toBe("BB");
     expect(initials("", "@carla.bsky.social")).toBe("CB");
     expect(initials("ümit", "")).toBe("Ü");
+    expect(initials("bob (fan)", "bob.test")).toBe("BF");
+    expect(initials("", "")).toBe("?");
     expect(safeAvatar("https://cdn.example/a.png")).toBe("https://cdn.example/a.png");
     expect(safeAvatar("http://cdn.example/a.png")).toBeNull();
     expect(safeAvatar("javascript:alert(1)")).toBeNull();

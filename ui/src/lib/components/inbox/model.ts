@@ -101,7 +101,7 @@ export function atAuthor(handle: string): string {
 /** One or two letters for an avatar without a picture. */
 export function initials(name: string, handle: string): string {
   const source = (name || handle).replace(/^@/, "").trim();
-  const words = source.split(/[\s._-]+/).filter(Boolean);
+  const words = source.split(/[^\p{L}\p{N}]+/u).filter(Boolean);
   const letters = words.length > 1 ? [words[0], words[1]] : [words[0]];
   const out = letters.map((word) => Array.from(word ?? "")[0] ?? "").join("");
   return out.toUpperCase() || "?";
