@@ -339,8 +339,16 @@ describe("inbox actions", () => {
     await vi.waitFor(() => expect(api.changeInbox).toHaveBeenCalledWith(["1"], { read: true }));
     await vi.waitFor(() => expect(row("1").dataset.read).toBe("true"));
 
+    await vi.waitFor(() => expect(api.inboxThread).toHaveBeenCalledWith("1"));
+    api.inboxThread.mockClear();
     await press("k");
     await vi.waitFor(() => expect(screen.getByTestId("conversation").dataset.id).toBe("3"));
+    // Passing through quickly, the conversation is asked for only where the cursor stays.
+    await press("j");
+    await press("k");
+    await vi.waitFor(() => expect(api.inboxThread).toHaveBeenCalledWith("3"));
+    await new Promise((r) => setTimeout(r, 200));
+    expect(api.inboxThread.mock.calls).toEqual([["3"]]);
     await press("r");
     await vi.waitFor(() => expect(document.activeElement).toBe(screen.getByTestId("reply-text")));
     // r typed into the reply stays there.
@@ -435,7 +443,7 @@ describe("conversation", () => {
   it("shows the thread indented by depth with the item highlighted; links open in the browser, nothing active runs", async () => {
     api.inboxThread.mockResolvedValue(THREAD);
     const panel = await openFirst();
-    expect(api.inboxThread).toHaveBeenCalledWith("1");
+    await vi.waitFor(() => expect(api.inboxThread).toHaveBeenCalledWith("1"));
     const posts = await within(panel).findAllByTestId("thread-post");
     expect(posts.map((p) => [p.dataset.depth, p.dataset.subject])).toEqual([
       ["0", "false"],
