@@ -174,6 +174,28 @@ test("mentions on Mastodon and Bluesky show up in the inbox and are answered in 
   await driver.wait(async () => (await driver.findElements(rowSelector(bskyRow))).length === 0, 10_000, "e did not mark the item done");
   await clickWhenFree(driver, await find(driver, "inbox-status-done"));
   await driver.wait(until.elementLocated(rowSelector(bskyRow)), 10_000, "the item is not among the done ones");
+
+  // A rule: the core refuses a pattern that does not compile, and says why next to it.
+  await clickWhenFree(driver, await find(driver, "inbox-rules"));
+  const dialog = await find(driver, "rules-dialog");
+  await clickWhenFree(driver, await find(driver, "rule-new"));
+  await (await find(driver, "rule-name")).sendKeys("Preisfragen");
+  const pattern = await find(driver, "rule-pattern");
+  await pattern.sendKeys("(preis");
+  await (await find(driver, "rule-label")).sendKeys("Preis");
+  await clickWhenFree(driver, await find(driver, "rule-save"));
+  const refusal = await find(driver, "rule-error");
+  assert.equal(await refusal.getAttribute("data-field"), "textMatches");
+  assert.match(await textOf(driver, refusal), /"\(preis" is not a pattern/);
+  assert.equal(await pattern.getAttribute("aria-invalid"), "true");
+  await screenshot(driver, "inbox-rule-error");
+  await pattern.sendKeys("|kosten)");
+  await clickWhenFree(driver, await find(driver, "rule-save"));
+  const ruleRow = await driver.wait(until.elementLocated(By.css('[data-testid="rule-row"]')), 10_000, "the rule was not saved");
+  assert.match(await textOf(driver, ruleRow), /Preisfragen/);
+  assert.match(await textOf(driver, ruleRow), /label “Preis”/);
+  await screenshot(driver, "inbox-rules");
+  assert.ok(dialog);
 });
 
 test("script and event-handler vectors in mentions stay text and never run in the webview", async () => {
