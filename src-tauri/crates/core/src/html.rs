@@ -62,7 +62,8 @@ pub fn to_text(html: &str) -> String {
         .replace("<br>", "\n")
         .replace("<br/>", "\n")
         .replace("<br />", "\n")
-        .replace("</p>", "</p>\n\n");
+        .replace("</p>", "</p>\n\n")
+        .replace("<p>", "\n\n<p>");
     let stripped = ammonia::Builder::empty().clean(&spaced).to_string();
     let decoded = stripped
         .replace("&lt;", "<")
@@ -71,7 +72,12 @@ pub fn to_text(html: &str) -> String {
         .replace("&#39;", "'")
         .replace("&nbsp;", " ")
         .replace("&amp;", "&");
-    decoded.trim().to_string()
+    // Paragraph breaks at most once between blocks.
+    let mut out = decoded.trim().to_string();
+    while out.contains("\n\n\n") {
+        out = out.replace("\n\n\n", "\n\n");
+    }
+    out
 }
 
 #[cfg(test)]

@@ -83,12 +83,23 @@ impl Publisher {
             return Err(Error::invalid("text", "write something to reply"));
         }
         let account_id: String = row.try_get("account_id")?;
+        // Checked as it will be sent: Mastodon replies start with the author's handle.
+        let checked_text = if network == "mastodon" {
+            let author: String =
+                sqlx::query_scalar("SELECT author_handle FROM inbox_items WHERE id = ?")
+                    .bind(id)
+                    .fetch_one(self.store.pool())
+                    .await?;
+            mastodon_reply_text(&author, text)
+        } else {
+            text.to_string()
+        };
         let check = self
             .composer
             .check_target(
                 &DraftTarget {
                     account_id: account_id.clone(),
-                    text_override: Some(text.to_string()),
+                    text_override: Some(checked_text),
                     thread_parts: None,
                 },
                 "",
@@ -220,12 +231,7 @@ impl Publisher {
         let (client, token) = self.mastodon_for(&p.account_id).await?;
         // Mastodon notifies the people named in the text: start with the author, as its own
         // web client does.
-        let mention = format!("@{}", p.author_handle);
-        let text = if p.text.contains(&mention) {
-            p.text.clone()
-        } else {
-            format!("{mention} {}", p.text)
-        };
+        let text = mastodon_reply_text(&p.author_handle, &p.text);
         let status = NewStatus {
             status: text,
             in_reply_to_id: p.subject_id.clone(),
@@ -335,5 +341,16 @@ impl Publisher {
             handle.trim_start_matches('@'),
             &created.uri,
         ))
+    }
+}
+
+/// A Mastodon reply names the author first (so they are notified), as Mastodon's web client
+/// does, unless the text already does.
+fn mastodon_reply_text(author: &str, text: &str) -> String {
+    let mention = format!("@{author}");
+    if text.contains(&mention) {
+        text.to_string()
+    } else {
+        format!("{mention} {text}")
     }
 }

@@ -352,6 +352,12 @@ async fn a_reply_lands_in_the_right_thread_and_one_written_offline_goes_out_late
         .unwrap_err();
     assert!(err.to_string().contains("Bluesky"), "{err}");
 
+    // 497 characters fit Mastodon's 500, but not with "@bob " in front, as it is sent.
+    let err = publisher
+        .reply(&masto_item.id, &"a".repeat(497))
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("Mastodon"), "{err}");
     let sent = publisher
         .reply(&masto_item.id, "Ja, bis 18 Uhr!")
         .await
