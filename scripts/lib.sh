@@ -6,8 +6,9 @@ BUILD_PACKAGES="libwebkit2gtk-4.1-dev build-essential pkg-config file libxdo-dev
 # run time.)
 # Extra packages for the tests: virtual display, WebDriver, private D-Bus with a keychain, and
 # for the tray tests an XEmbed tray (trayer), a notification daemon (dunst) and python3 (closes
-# the window the way a window manager's close button does).
-TEST_PACKAGES="xvfb xauth webkit2gtk-driver dbus gnome-keyring libsecret-tools xdotool x11-utils imagemagick fonts-noto-color-emoji procps trayer dunst python3"
+# the window the way a window manager's close button does); xdg-utils for xdg-open, which the
+# inbox test points at a stand-in browser.
+TEST_PACKAGES="xvfb xauth webkit2gtk-driver dbus gnome-keyring libsecret-tools xdotool x11-utils imagemagick fonts-noto-color-emoji procps trayer dunst python3 xdg-utils"
 
 log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 

@@ -1,56 +1,22 @@
 //! What the tray shows and the notifications it raises, from a real store and the fake Bluesky.
 
-use std::sync::Arc;
+mod common;
+
 use std::time::Duration;
 
-use postwerk_core::accounts::{ConnectBluesky, NetConfig};
+use postwerk_core::Language;
 use postwerk_core::posts::{DraftInput, DraftTarget};
 use postwerk_core::publish::TargetState;
-use postwerk_core::secrets::MemoryStore;
-use postwerk_core::{AppPaths, Core, Language, NewWorkspace, Secret, SecretStore, Secrets};
-use postwerk_fakes::FakeBluesky;
-use postwerk_networks::bluesky::Directory;
 
 #[tokio::test]
 async fn the_tray_shows_the_next_post_and_a_failed_one_becomes_a_notice() {
-    let bsky = FakeBluesky::start().await;
-    bsky.add_account("ada.test", "ada@example.com", "app-pass-1234", "Ada");
-    let dir = tempfile::tempdir().unwrap();
-    let core = Core::open_with(
-        AppPaths::at(dir.path().join("data")),
-        Secrets::with_store(Arc::new(MemoryStore::new()) as Arc<dyn SecretStore>),
-        NetConfig {
-            bluesky: Directory {
-                entryway: bsky.url(),
-                plc_directory: bsky.url(),
-            },
-            ..NetConfig::default()
-        },
-    )
-    .await
-    .unwrap();
-    let workspace = core
-        .workspaces()
-        .create(NewWorkspace {
-            name: "Bäckerei".into(),
-            time_zone: Some("Europe/Berlin".into()),
-            color: None,
-        })
-        .await
-        .unwrap()
-        .id;
-    let account = core
-        .accounts()
-        .connect_bluesky(ConnectBluesky {
-            workspace_id: workspace.clone(),
-            identifier: "ada.test".into(),
-            password: Secret::new("app-pass-1234"),
-            service: None,
-            reconnect_id: None,
-        })
-        .await
-        .unwrap()
-        .id;
+    // The shared test set-up: a real data folder, the fakes, a Bluesky and a Mastodon account.
+    let env = common::env().await;
+    let (core, workspace, account) = (
+        env.core.clone(),
+        env.workspace.clone(),
+        env.bsky_account.clone(),
+    );
     core.settings().set_language(Language::En).await.unwrap();
     let status = core.tray_status().await.unwrap();
     assert_eq!(status.labels.next_post, "No posts scheduled");
