@@ -20,11 +20,12 @@ use serde_json::Value;
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 
-/// One request a fake answered, as seen from outside: method, path without query, status.
+/// One request a fake answered, as seen from outside: method, path, query, status.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
 pub struct Recorded {
     pub method: String,
     pub path: String,
+    pub query: Option<String>,
     pub status: u16,
     /// When the request arrived, in microseconds since the Unix epoch (for lateness benches).
     pub received_at_us: u64,
@@ -72,6 +73,7 @@ pub(crate) async fn record(State(recorder): State<Recorder>, req: Request, next:
         log.push(Recorded {
             method: req.method().as_str().to_owned(),
             path,
+            query: req.uri().query().map(str::to_owned),
             status: 0,
             received_at_us: SystemTime::now()
                 .duration_since(UNIX_EPOCH)

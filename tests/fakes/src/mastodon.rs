@@ -352,13 +352,57 @@ impl FakeMastodon {
         our_status: Option<&str>,
     ) -> String {
         let mut state = lock(&self.shared.state);
-        let id = state
-            .notify
-            .add(kind, from_acct, html, in_reply_to, our_status);
+        let id = incoming(
+            &mut state,
+            kind,
+            from_acct,
+            html,
+            in_reply_to,
+            our_status,
+            "public",
+        );
         if let Some(json) = notify::entity_json(&state, id) {
             let _ = self.shared.stream.send(json);
         }
         id.to_string()
+    }
+
+    /// `from_acct` sends the signed-in account a direct message (a `direct` status that
+    /// mentions it, optionally answering `in_reply_to`): it shows in
+    /// `/api/v1/conversations` and as a `mention` notification. Returns the status id.
+    pub fn add_direct_message(
+        &self,
+        from_acct: &str,
+        html: &str,
+        in_reply_to: Option<&str>,
+    ) -> String {
+        let mut state = lock(&self.shared.state);
+        let id = incoming(
+            &mut state,
+            "mention",
+            from_acct,
+            Some(html),
+            in_reply_to,
+            None,
+            "direct",
+        );
+        if let Some(json) = notify::entity_json(&state, id) {
+            let _ = self.shared.stream.send(json);
+        }
+        state
+            .notify
+            .items
+            .iter()
+            .find(|n| n.id == id)
+            .and_then(|n| n.status.as_ref().map(|(sid, _, _)| sid.clone()))
+            .unwrap_or_default()
+    }
+
+    /// The signed-in person read the conversation `status_id` belongs to elsewhere (in
+    /// Mastodon's web app). Returns whether there was one.
+    pub fn read_conversation_elsewhere(&self, status_id: &str) -> bool {
+        let mut state = lock(&self.shared.state);
+        notify::mark_read_containing(&mut state, status_id)
     }
 
     /// Favourites and reblogs received, as (favourite | reblog, status id).
@@ -472,6 +516,11 @@ fn router(shared: Shared) -> Router {
         .route("/api/v1/notifications", get(notify::list))
         .route("/api/v1/streaming/user/notification", get(notify::stream))
         .route("/api/v1/statuses/{id}/context", get(notify::context))
+        .route("/api/v1/conversations", get(notify::list_conversations))
+        .route(
+            "/api/v1/conversations/{id}/read",
+            post(notify::read_conversation),
+        )
         .route("/api/v1/statuses/{id}/{action}", post(notify::react))
         .route("/api/v1/statuses", post(publish::create_status))
         .route("/api/v1/statuses/{id}", get(publish::get_status))
@@ -1222,20 +1271,50 @@ struct NotificationBody {
     html: Option<String>,
     in_reply_to: Option<String>,
     our_status: Option<String>,
+    /// `direct` for a direct message; `public` when left out.
+    visibility: Option<String>,
 }
 
-/// `POST /_fake/notifications {kind, from, html?, inReplyTo?, ourStatus?}`: someone else acts
+/// Records what someone else did; their status gets a snowflake id as Mastodon's do.
+fn incoming(
+    state: &mut MastoState,
+    kind: &str,
+    from_acct: &str,
+    html: Option<&str>,
+    in_reply_to: Option<&str>,
+    our_status: Option<&str>,
+    visibility: &str,
+) -> u64 {
+    let status_id = state.publish.snowflake();
+    state.notify.add(notify::Incoming {
+        kind,
+        from_acct,
+        html,
+        in_reply_to,
+        our_status,
+        visibility,
+        status_id,
+    })
+}
+
+/// `POST /_fake/notifications {kind, from, html?, inReplyTo?, ourStatus?, visibility?}`: someone else acts
 /// on the signed-in account (see [`FakeMastodon::add_notification`]). Answers `{id, statusId}`.
 async fn fake_notification(State(shared): State<Shared>, body: axum::body::Bytes) -> Response {
     match serde_json::from_slice::<NotificationBody>(&body) {
         Ok(n) => {
+            let visibility = n.visibility.as_deref().unwrap_or("public");
+            if !matches!(visibility, "public" | "unlisted" | "private" | "direct") {
+                return error(StatusCode::BAD_REQUEST, "unknown visibility");
+            }
             let mut state = lock(&shared.state);
-            let id = state.notify.add(
+            let id = incoming(
+                &mut state,
                 &n.kind,
                 &n.from,
                 n.html.as_deref(),
                 n.in_reply_to.as_deref(),
                 n.our_status.as_deref(),
+                visibility,
             );
             if let Some(json) = notify::entity_json(&state, id) {
                 let _ = shared.stream.send(json);

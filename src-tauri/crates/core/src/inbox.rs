@@ -137,6 +137,25 @@ pub struct InboxChange {
     pub remove_label: Option<String>,
 }
 
+/// What the sidebar and the filters show without loading the list.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[serde(rename_all = "camelCase")]
+pub struct InboxSummary {
+    /// Items neither read nor done (the sidebar's badge).
+    pub unread: u32,
+    /// Every label in use or given by a rule, by name, with how many items carry it.
+    pub labels: Vec<LabelCount>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[serde(rename_all = "camelCase")]
+pub struct LabelCount {
+    pub label: String,
+    pub count: u32,
+}
+
 const PAGE: u32 = 50;
 const MAX_PAGE: u32 = 500;
 /// Rows per INSERT statement when ingesting (20 columns each, under SQLite's 32,766
@@ -238,24 +257,20 @@ impl Inbox {
         self.events.subscribe()
     }
 
-    /// Applies the workspace's rules to items that just arrived (labels, done, important,
-    /// notify), in the rules' order.
+    /// Applies the workspace's rules to items that just arrived (labels, done, important), in
+    /// the rules' order, inside the transaction that stores them (an item is never stored
+    /// without its labels). Returns the notifications the rules asked for, to send once the
+    /// items are committed.
     async fn apply_rules(
-        &self,
+        tx: &mut sqlx::SqliteConnection,
+        rules: &std::collections::HashMap<String, Vec<crate::inbox_rules::Compiled>>,
         new: &[(i64, &NewInboxItem)],
-        accounts: &std::collections::HashMap<String, (String, String)>,
-    ) -> Result<()> {
-        let mut by_workspace: std::collections::HashMap<&str, Vec<crate::inbox_rules::Compiled>> =
-            std::collections::HashMap::new();
-        let mut counts: std::collections::HashMap<String, u32> = std::collections::HashMap::new();
-        let mut tx = self.store.pool().begin().await?;
+        accounts: &AccountInfo,
+    ) -> Result<Vec<InboxEvent>> {
+        let mut notices = Vec::new();
         for (id, item) in new {
             let (workspace, network) = &accounts[&item.account_id];
-            *counts.entry(workspace.clone()).or_default() += 1;
-            if !by_workspace.contains_key(workspace.as_str()) {
-                by_workspace.insert(workspace.as_str(), self.rules.compiled(workspace).await?);
-            }
-            for rule in &by_workspace[workspace.as_str()] {
+            for rule in rules.get(workspace).into_iter().flatten() {
                 if !rule.matches(item, network) {
                     continue;
                 }
@@ -273,7 +288,7 @@ impl Inbox {
                 .execute(&mut *tx)
                 .await?;
                 if a.notify {
-                    let _ = self.events.send(InboxEvent::Notify {
+                    notices.push(InboxEvent::Notify {
                         workspace_id: workspace.clone(),
                         rule: rule.rule().name.clone(),
                         author: item.author_handle.clone(),
@@ -282,14 +297,7 @@ impl Inbox {
                 }
             }
         }
-        tx.commit().await?;
-        for (workspace_id, count) in counts {
-            let _ = self.events.send(InboxEvent::Arrived {
-                workspace_id,
-                count,
-            });
-        }
-        Ok(())
+        Ok(notices)
     }
 
     /// Stores new items (ones already stored are skipped). Returns the new items' ids.
@@ -297,8 +305,7 @@ impl Inbox {
         if items.is_empty() {
             return Ok(Vec::new());
         }
-        let mut accounts: std::collections::HashMap<String, (String, String)> =
-            std::collections::HashMap::new();
+        let mut accounts = AccountInfo::new();
         for item in items {
             if !accounts.contains_key(&item.account_id) {
                 let row: Option<(String, String)> =
@@ -309,6 +316,12 @@ impl Inbox {
                 let row =
                     row.ok_or_else(|| Error::not_found(format!("account {}", item.account_id)))?;
                 accounts.insert(item.account_id.clone(), row);
+            }
+        }
+        let mut rules = std::collections::HashMap::new();
+        for (workspace, _) in accounts.values() {
+            if !rules.contains_key(workspace) {
+                rules.insert(workspace.clone(), self.rules.compiled(workspace).await?);
             }
         }
         let received = now_utc();
@@ -373,10 +386,23 @@ impl Inbox {
                 new.push((free, *item));
             }
         }
+        let notices = Self::apply_rules(&mut tx, &rules, &new, &accounts).await?;
         tx.commit().await?;
         ids.sort_unstable();
-        if !new.is_empty() {
-            self.apply_rules(&new, &accounts).await?;
+        let mut counts: std::collections::BTreeMap<&str, u32> = std::collections::BTreeMap::new();
+        for (_, item) in &new {
+            *counts
+                .entry(accounts[&item.account_id].0.as_str())
+                .or_default() += 1;
+        }
+        for notice in notices {
+            let _ = self.events.send(notice);
+        }
+        for (workspace_id, count) in counts {
+            let _ = self.events.send(InboxEvent::Arrived {
+                workspace_id: workspace_id.to_string(),
+                count,
+            });
         }
         Ok(ids)
     }
@@ -460,6 +486,43 @@ impl Inbox {
         Ok(InboxPage { items, next })
     }
 
+    /// The unread count and the labels of a workspace's inbox.
+    pub async fn summary(&self, workspace_id: &str) -> Result<InboxSummary> {
+        let unread: i64 = sqlx::query_scalar(
+            "SELECT count(*) FROM inbox_items WHERE workspace_id = ? AND done = 0 AND read = 0",
+        )
+        .bind(workspace_id)
+        .fetch_one(self.store.pool())
+        .await?;
+        let used: Vec<(String, i64)> = sqlx::query_as(
+            "SELECT l.value, count(*) FROM inbox_items i, json_each(i.labels) l \
+             WHERE i.workspace_id = ? AND i.labels != '[]' GROUP BY l.value",
+        )
+        .bind(workspace_id)
+        .fetch_all(self.store.pool())
+        .await?;
+        let mut labels: std::collections::BTreeMap<String, u32> = used
+            .into_iter()
+            .map(|(l, n)| (l, u32::try_from(n).unwrap_or(u32::MAX)))
+            .collect();
+        for rule in self.rules.list(workspace_id).await? {
+            if let Some(l) = rule.actions.label.as_deref().map(str::trim)
+                && !l.is_empty()
+            {
+                labels.entry(l.to_string()).or_default();
+            }
+        }
+        let mut labels: Vec<LabelCount> = labels
+            .into_iter()
+            .map(|(label, count)| LabelCount { label, count })
+            .collect();
+        labels.sort_by_cached_key(|l| (l.label.to_lowercase(), l.label.clone()));
+        Ok(InboxSummary {
+            unread: u32::try_from(unread).unwrap_or(u32::MAX),
+            labels,
+        })
+    }
+
     /// Marks items (read, done, important, labels).
     pub async fn change(&self, ids: &[String], change: &InboxChange) -> Result<u64> {
         let mut changed = 0;
@@ -495,6 +558,29 @@ impl Inbox {
         }
         tx.commit().await?;
         Ok(changed)
+    }
+
+    /// Puts these items of an account (by their network ids) into a conversation.
+    pub async fn join_conversation(
+        &self,
+        account_id: &str,
+        remote_ids: &[String],
+        conversation_id: &str,
+    ) -> Result<()> {
+        let mut tx = self.store.pool().begin().await?;
+        for remote_id in remote_ids {
+            sqlx::query(
+                "UPDATE inbox_items SET conversation_id = ?1 WHERE account_id = ?2 AND remote_id = ?3 \
+                 AND conversation_id IS NOT ?1",
+            )
+            .bind(conversation_id)
+            .bind(account_id)
+            .bind(remote_id)
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(())
     }
 
     pub async fn cursor(&self, account_id: &str, stream: &str) -> Result<Option<String>> {

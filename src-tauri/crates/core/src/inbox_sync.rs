@@ -5,7 +5,9 @@
 
 use chrono::{DateTime, Utc};
 use postwerk_networks::bluesky::{self, BskyNotification};
-use postwerk_networks::mastodon::{Mastodon, Notification, PageRequest};
+use postwerk_networks::mastodon::{
+    Mastodon, Notification, NotificationAccount, NotificationStatus, PageRequest,
+};
 use postwerk_networks::{HttpClient, NetworkError, NetworkKind};
 use serde::Serialize;
 
@@ -18,6 +20,7 @@ use crate::{Error, Result};
 pub const BACKFILL_DAYS: i64 = 30;
 pub const BACKFILL_ITEMS: usize = 500;
 const STREAM_NOTIFICATIONS: &str = "notifications";
+const STREAM_CONVERSATIONS: &str = "conversations";
 /// Not before this time (RFC 3339): a rate limit's reset, or the backoff after a failure.
 const STREAM_NOT_BEFORE: &str = "_not_before";
 const STREAM_RATE_LIMITED: &str = "_rate_limited";
@@ -41,6 +44,22 @@ fn https_only(url: Option<String>) -> Option<String> {
     url.filter(|u| u.starts_with("https://"))
 }
 
+/// RFC 3339 in UTC with milliseconds (how the inbox stores times); now when unreadable.
+fn utc_ms(at: &str) -> String {
+    DateTime::parse_from_rfc3339(at)
+        .map(|t| {
+            t.with_timezone(&Utc)
+                .to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+        })
+        .unwrap_or_else(|_| crate::store::now_utc())
+}
+
+/// The inbox id of a Mastodon direct message: its status (it arrives both as a `mention`
+/// notification and through `/api/v1/conversations`, and is stored once).
+fn mastodon_dm_id(status_id: &str) -> String {
+    format!("dm:{status_id}")
+}
+
 /// A Mastodon notification as an inbox item (`None` for kinds the inbox does not show).
 pub fn from_mastodon(account: &Account, n: &Notification) -> Option<NewInboxItem> {
     let kind = match n.kind.as_str() {
@@ -57,12 +76,6 @@ pub fn from_mastodon(account: &Account, n: &Notification) -> Option<NewInboxItem
         "follow" => InboxKind::Follow,
         _ => return None,
     };
-    let created_at = DateTime::parse_from_rfc3339(&n.created_at)
-        .map(|t| {
-            t.with_timezone(&Utc)
-                .to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
-        })
-        .unwrap_or_else(|_| crate::store::now_utc());
     let (text, html) = match (&n.status, kind) {
         (Some(s), InboxKind::Mention | InboxKind::Reply | InboxKind::Quote | InboxKind::Dm) => (
             crate::html::to_text(&s.content),
@@ -74,16 +87,15 @@ pub fn from_mastodon(account: &Account, n: &Notification) -> Option<NewInboxItem
     Some(NewInboxItem {
         account_id: account.id.clone(),
         kind,
-        remote_id: n.id.clone(),
+        remote_id: match (&n.status, kind) {
+            (Some(s), InboxKind::Dm) => mastodon_dm_id(&s.id),
+            _ => n.id.clone(),
+        },
         subject_id: n.status.as_ref().map(|s| s.id.clone()),
         subject_cid: None,
         root_uri: None,
         root_cid: None,
-        subject_url: n
-            .status
-            .as_ref()
-            .and_then(|s| s.url.clone().or_else(|| s.uri.clone()))
-            .filter(|u| u.starts_with("https://") || u.starts_with("http://")),
+        subject_url: n.status.as_ref().and_then(status_url),
         conversation_id: n
             .status
             .as_ref()
@@ -94,8 +106,171 @@ pub fn from_mastodon(account: &Account, n: &Notification) -> Option<NewInboxItem
         author_avatar: https_only(n.account.avatar.clone()),
         text,
         html,
-        created_at,
+        created_at: utc_ms(&n.created_at),
     })
+}
+
+fn status_url(s: &NotificationStatus) -> Option<String> {
+    s.url
+        .clone()
+        .or_else(|| s.uri.clone())
+        .filter(|u| u.starts_with("https://") || u.starts_with("http://"))
+}
+
+/// A message of a Mastodon direct conversation as an inbox item.
+fn mastodon_dm(
+    account: &Account,
+    conversation_id: &str,
+    status: &NotificationStatus,
+    author: &NotificationAccount,
+    created_at: &str,
+) -> NewInboxItem {
+    NewInboxItem {
+        account_id: account.id.clone(),
+        kind: InboxKind::Dm,
+        remote_id: mastodon_dm_id(&status.id),
+        subject_id: Some(status.id.clone()),
+        subject_cid: None,
+        root_uri: None,
+        root_cid: None,
+        subject_url: status_url(status),
+        conversation_id: Some(conversation_id.to_string()),
+        author_id: author.id.clone(),
+        author_handle: author.acct.clone(),
+        author_name: author.display_name.clone(),
+        author_avatar: https_only(author.avatar.clone()),
+        text: crate::html::to_text(&status.content),
+        html: Some(crate::html::sanitize(&status.content)),
+        created_at: utc_ms(created_at),
+    }
+}
+
+/// Mastodon ids are numbers in decimal: the longer one is the larger.
+fn newer_id(a: &str, b: &str) -> bool {
+    (a.len(), a) > (b.len(), b)
+}
+
+/// Reads one Mastodon account's direct conversations (`/api/v1/conversations`) into the
+/// inbox: the conversations whose last message is newer than the stored cursor, and in each
+/// the earlier messages since then (from the thread's context). Messages the account sent
+/// are the conversation, not the inbox. A conversation Mastodon says was read elsewhere comes
+/// in read. The first sync reads back 30 days or 500 messages.
+pub async fn sync_mastodon_conversations(
+    inbox: &Inbox,
+    client: &Mastodon,
+    token: &postwerk_networks::Secret,
+    account: &Account,
+    now: DateTime<Utc>,
+) -> Result<u32> {
+    let seen = inbox.cursor(&account.id, STREAM_CONVERSATIONS).await?;
+    let oldest = now - chrono::Duration::days(BACKFILL_DAYS);
+    let is_new = |status_id: &str, created_at: &str| match &seen {
+        Some(seen) => newer_id(status_id, seen),
+        None => DateTime::parse_from_rfc3339(created_at).is_ok_and(|t| t >= oldest),
+    };
+    let mut request = PageRequest {
+        limit: 40,
+        ..PageRequest::default()
+    };
+    let mut newest: Option<String> = None;
+    let mut read = 0usize;
+    let mut new_items = 0u32;
+    'pages: loop {
+        let page = client
+            .conversations(token, &request)
+            .await
+            .map_err(Error::Network)?;
+        for conversation in &page.items {
+            let Some(last) = &conversation.last_status else {
+                continue;
+            };
+            if !is_new(&last.status.id, &last.created_at)
+                || (seen.is_none() && read >= BACKFILL_ITEMS)
+            {
+                break 'pages;
+            }
+            if newest
+                .as_deref()
+                .is_none_or(|n| newer_id(&last.status.id, n))
+            {
+                newest = Some(last.status.id.clone());
+            }
+            let mut batch = Vec::new();
+            if last.account.id != account.remote_id {
+                batch.push(mastodon_dm(
+                    account,
+                    &conversation.id,
+                    &last.status,
+                    &last.account,
+                    &last.created_at,
+                ));
+            }
+            // Earlier messages that came since the last sync.
+            if last.status.in_reply_to_id.is_some() {
+                let context = client
+                    .context(token, &last.status.id)
+                    .await
+                    .map_err(Error::Network)?;
+                for st in context.ancestors.iter().rev() {
+                    if !is_new(&st.id, &st.created_at) {
+                        break;
+                    }
+                    if st.account.id == account.remote_id
+                        || st.visibility.as_deref().is_some_and(|v| v != "direct")
+                    {
+                        continue;
+                    }
+                    let status = NotificationStatus {
+                        id: st.id.clone(),
+                        url: st.url.clone(),
+                        uri: None,
+                        in_reply_to_id: st.in_reply_to_id.clone(),
+                        in_reply_to_account_id: None,
+                        visibility: st.visibility.clone(),
+                        content: st.content.clone(),
+                    };
+                    batch.push(mastodon_dm(
+                        account,
+                        &conversation.id,
+                        &status,
+                        &st.account,
+                        &st.created_at,
+                    ));
+                }
+            }
+            read += batch.len().max(1);
+            let ids = inbox.ingest(&batch).await?;
+            new_items += u32::try_from(ids.len()).unwrap_or(u32::MAX);
+            let remote_ids: Vec<String> = batch.iter().map(|i| i.remote_id.clone()).collect();
+            // The same message may have come first as a notification: it joins this
+            // conversation; read elsewhere means read here.
+            inbox
+                .join_conversation(&account.id, &remote_ids, &conversation.id)
+                .await?;
+            if !conversation.unread {
+                let ids: Vec<String> = ids.iter().map(i64::to_string).collect();
+                inbox
+                    .change(
+                        &ids,
+                        &crate::inbox::InboxChange {
+                            read: Some(true),
+                            ..Default::default()
+                        },
+                    )
+                    .await?;
+            }
+        }
+        match &page.older {
+            Some(older) if !page.items.is_empty() => request.max_id = Some(older.clone()),
+            _ => break,
+        }
+    }
+    if let Some(newest) = newest {
+        inbox
+            .set_cursor(&account.id, STREAM_CONVERSATIONS, &newest)
+            .await?;
+    }
+    Ok(new_items)
 }
 
 /// A Bluesky notification as an inbox item (`None` for reasons the inbox does not show).
@@ -109,12 +284,7 @@ pub fn from_bluesky(account: &Account, n: &BskyNotification) -> Option<NewInboxI
         "follow" => InboxKind::Follow,
         _ => return None,
     };
-    let created_at = DateTime::parse_from_rfc3339(&n.indexed_at)
-        .map(|t| {
-            t.with_timezone(&Utc)
-                .to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
-        })
-        .unwrap_or_else(|_| crate::store::now_utc());
+    let created_at = utc_ms(&n.indexed_at);
     let own_handle = account.handle.trim_start_matches('@');
     let (subject_id, subject_cid, subject_url) = match kind {
         InboxKind::Mention | InboxKind::Reply | InboxKind::Quote => (
@@ -322,12 +492,7 @@ pub async fn sync_bluesky_chat(
                     author_avatar: https_only(member.and_then(|x| x.avatar.clone())),
                     text: m.text.clone(),
                     html: None,
-                    created_at: DateTime::parse_from_rfc3339(&m.sent_at)
-                        .map(|t| {
-                            t.with_timezone(&Utc)
-                                .to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
-                        })
-                        .unwrap_or_else(|_| crate::store::now_utc()),
+                    created_at: utc_ms(&m.sent_at),
                 });
             }
             new_items += u32::try_from(inbox.ingest(&batch).await?.len()).unwrap_or(u32::MAX);
@@ -343,7 +508,7 @@ pub async fn sync_bluesky_chat(
     Ok(new_items)
 }
 
-/// Reads one Mastodon account's new notifications into the inbox.
+/// Reads one Mastodon account's new direct conversations and notifications into the inbox.
 pub async fn sync_mastodon(
     inbox: &Inbox,
     accounts: &Accounts,
@@ -362,7 +527,9 @@ pub async fn sync_mastodon(
     let base = url::Url::parse(&account.server)
         .map_err(|_| Error::Conflict(format!("bad server URL {}", account.server)))?;
     let client = Mastodon::new(http.clone(), base);
-    let mut new_items = 0u32;
+    // Conversations first: a direct message then arrives with its conversation and its read
+    // state, and the notification about it is skipped as already stored.
+    let mut new_items = sync_mastodon_conversations(inbox, &client, &token, account, now).await?;
     match inbox.cursor(&account.id, STREAM_NOTIFICATIONS).await? {
         None => {
             // Backfill, newest first, back to 30 days or 500 items.

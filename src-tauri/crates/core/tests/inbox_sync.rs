@@ -663,3 +663,151 @@ async fn a_rate_limited_account_is_not_asked_again_before_the_network_said() {
             .contains("waiting until")
     );
 }
+
+#[tokio::test]
+async fn mastodon_direct_messages_come_from_conversations_once_and_are_answered_privately() {
+    use postwerk_core::inbox_reply::ReplyState;
+    let env = env().await;
+    let m = &env.mastodon;
+    let first = m.add_direct_message(
+        "fan@other.example",
+        "<p>@ada Habt ihr am Samstag eine Torte frei?</p>",
+        None,
+    );
+    let reports = env.core.sync_inbox(Some(&env.workspace)).await.unwrap();
+    let masto = reports
+        .iter()
+        .find(|r| r.account_id == env.masto_account)
+        .unwrap();
+    // The message is both a conversation and a mention notification: stored once.
+    assert_eq!((masto.new_items, masto.problem.as_deref()), (1, None));
+    assert!(
+        m.requests()
+            .iter()
+            .any(|r| r.path == "/api/v1/conversations" && r.status == 200)
+    );
+    let items = env
+        .core
+        .inbox()
+        .list(&all(&env.workspace))
+        .await
+        .unwrap()
+        .items;
+    assert_eq!(items.len(), 1);
+    let dm = &items[0];
+    assert_eq!(dm.kind, InboxKind::Dm);
+    assert_eq!(dm.text, "@ada Habt ihr am Samstag eine Torte frei?");
+    assert!(!dm.read);
+    let conversation = dm.conversation_id.clone().unwrap();
+    assert_eq!(
+        conversation, first,
+        "the conversation is named by its first message"
+    );
+
+    // The answer is private and in the conversation.
+    let out = env
+        .core
+        .publisher()
+        .reply(&dm.id, "Ja, eine Schwarzwälder.")
+        .await
+        .unwrap();
+    assert_eq!(out.state, ReplyState::Sent, "{out:?}");
+    let ours = m.statuses().last().unwrap().clone();
+    assert_eq!(ours.visibility, "direct");
+    assert_eq!(ours.in_reply_to_id.as_deref(), Some(first.as_str()));
+
+    // Two more messages before the next sync: the conversation lists only the last one, the
+    // earlier one comes from its context. Our own answer is not an inbox item.
+    let second = m.add_direct_message("fan@other.example", "<p>Super!</p>", Some(&ours.id));
+    m.add_direct_message(
+        "fan@other.example",
+        "<p>Ich hole sie um 10 ab.</p>",
+        Some(&second),
+    );
+    let reports = env.core.sync_inbox(Some(&env.workspace)).await.unwrap();
+    assert_eq!(
+        reports
+            .iter()
+            .find(|r| r.account_id == env.masto_account)
+            .unwrap()
+            .new_items,
+        2
+    );
+    let items = env
+        .core
+        .inbox()
+        .list(&all(&env.workspace))
+        .await
+        .unwrap()
+        .items;
+    let texts: Vec<&str> = items.iter().map(|i| i.text.as_str()).collect();
+    assert_eq!(
+        texts,
+        [
+            "Ich hole sie um 10 ab.",
+            "Super!",
+            "@ada Habt ihr am Samstag eine Torte frei?"
+        ]
+    );
+    assert!(
+        items
+            .iter()
+            .all(|i| i.conversation_id.as_deref() == Some(conversation.as_str()))
+    );
+
+    // A conversation read in Mastodon's own app comes in read.
+    let other = m.add_direct_message("cy@other.example", "<p>Schon gelesen</p>", None);
+    assert!(m.read_conversation_elsewhere(&other));
+    env.core.sync_inbox(Some(&env.workspace)).await.unwrap();
+    let items = env
+        .core
+        .inbox()
+        .list(&all(&env.workspace))
+        .await
+        .unwrap()
+        .items;
+    let read_elsewhere = items.iter().find(|i| i.text == "Schon gelesen").unwrap();
+    assert!(read_elsewhere.read);
+    assert_eq!(items.len(), 4, "nothing twice");
+}
+
+#[tokio::test]
+async fn mastodon_conversations_are_paged_by_the_link_header_and_resumed_from_the_cursor() {
+    let env = env().await;
+    let m = &env.mastodon;
+    for n in 0..45 {
+        m.add_direct_message(
+            &format!("kunde{n}@other.example"),
+            &format!("<p>Frage {n}</p>"),
+            None,
+        );
+    }
+    env.core.sync_inbox(Some(&env.workspace)).await.unwrap();
+    let pages: Vec<String> = m
+        .requests()
+        .iter()
+        .filter(|r| r.path == "/api/v1/conversations")
+        .map(|r| r.query.clone().unwrap_or_default())
+        .collect();
+    assert_eq!(pages.len(), 2, "{pages:?}");
+    assert!(
+        pages[1].contains("max_id="),
+        "the second page follows the Link header: {pages:?}"
+    );
+    let count = |env: &common::Env| {
+        let ws = env.workspace.clone();
+        let inbox = env.core.inbox().clone();
+        async move { inbox.list(&all(&ws)).await.unwrap().items.len() }
+    };
+    assert_eq!(count(&env).await, 45);
+    // The next sync stops at the first conversation it has seen.
+    m.add_direct_message("kunde99@other.example", "<p>Noch eine</p>", None);
+    env.core.sync_inbox(Some(&env.workspace)).await.unwrap();
+    let later = m
+        .requests()
+        .iter()
+        .filter(|r| r.path == "/api/v1/conversations")
+        .count();
+    assert_eq!(later, 3);
+    assert_eq!(count(&env).await, 46);
+}

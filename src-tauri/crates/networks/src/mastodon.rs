@@ -873,10 +873,32 @@ pub struct NotificationStatus {
     pub content: String,
 }
 
+/// A direct-message conversation (`GET /api/v1/conversations`).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct Conversation {
+    pub id: String,
+    #[serde(default)]
+    pub unread: bool,
+    /// The other participants.
+    #[serde(default)]
+    pub accounts: Vec<NotificationAccount>,
+    #[serde(default)]
+    pub last_status: Option<ConversationStatus>,
+}
+
+/// A status of a conversation, with its author.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct ConversationStatus {
+    #[serde(flatten)]
+    pub status: NotificationStatus,
+    pub created_at: String,
+    pub account: NotificationAccount,
+}
+
 /// One page and where the `Link` header says the neighbours are.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct NotificationPage {
-    pub items: Vec<Notification>,
+pub struct Page<T> {
+    pub items: Vec<T>,
     /// `max_id` of the next (older) page.
     pub older: Option<String>,
     /// `min_id` of the previous (newer) page.
@@ -884,7 +906,9 @@ pub struct NotificationPage {
     pub rate_limit: Option<crate::ratelimit::RateLimit>,
 }
 
-/// Which page of notifications to read.
+pub type NotificationPage = Page<Notification>;
+
+/// Which page of a list to read.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct PageRequest {
     pub max_id: Option<String>,
@@ -923,10 +947,42 @@ impl Mastodon {
         token: &Secret,
         page: &PageRequest,
     ) -> Result<NotificationPage> {
+        self.list_page("api/v1/notifications", token, page).await
+    }
+
+    /// One page of direct-message conversations, the most recently active first. Its
+    /// `max_id` / `min_id` are internal: take them from the `Link` header only.
+    pub async fn conversations(
+        &self,
+        token: &Secret,
+        page: &PageRequest,
+    ) -> Result<Page<Conversation>> {
+        self.list_page("api/v1/conversations", token, page).await
+    }
+
+    /// `POST /api/v1/conversations/:id/read`.
+    pub async fn mark_conversation_read(&self, token: &Secret, id: &str) -> Result<()> {
+        self.call(
+            self.http
+                .reqwest()
+                .post(self.url(&format!("api/v1/conversations/{id}/read")))
+                .bearer_auth(token.expose()),
+            Op::Read,
+        )
+        .await?;
+        Ok(())
+    }
+
+    async fn list_page<T: serde::de::DeserializeOwned>(
+        &self,
+        path: &str,
+        token: &Secret,
+        page: &PageRequest,
+    ) -> Result<Page<T>> {
         let mut request = self
             .http
             .reqwest()
-            .get(self.url("api/v1/notifications"))
+            .get(self.url(path))
             .query(&[("limit", page.limit.clamp(1, 80).to_string())])
             .bearer_auth(token.expose());
         if let Some(max) = &page.max_id {
@@ -936,14 +992,14 @@ impl Mastodon {
             request = request.query(&[("min_id", min)]);
         }
         let answer = self.call(request, Op::Read).await?;
-        let items: Vec<Notification> = answer.json()?;
+        let items: Vec<T> = answer.json()?;
         let (older, newer) = answer
             .headers
             .get(reqwest::header::LINK)
             .and_then(|v| v.to_str().ok())
             .map(parse_link_header)
             .unwrap_or((None, None));
-        Ok(NotificationPage {
+        Ok(Page {
             items,
             older,
             newer,
@@ -980,6 +1036,13 @@ pub struct ThreadStatus {
     #[serde(default)]
     pub content: String,
     pub account: NotificationAccount,
+    #[serde(default)]
+    pub visibility: Option<String>,
+    /// Whether the signed-in account favourited / boosted it.
+    #[serde(default)]
+    pub favourited: Option<bool>,
+    #[serde(default)]
+    pub reblogged: Option<bool>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
@@ -1015,7 +1078,8 @@ impl Mastodon {
         .json()
     }
 
-    /// Favourites (`favourite`) or boosts (`reblog`) a status; doing it twice changes nothing.
+    /// Favourites (`favourite`) or boosts (`reblog`) a status, or undoes that
+    /// (`unfavourite`, `unreblog`); doing it twice changes nothing.
     pub async fn react(&self, token: &Secret, id: &str, action: &str) -> Result<()> {
         self.call(
             self.http

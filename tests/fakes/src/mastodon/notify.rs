@@ -22,8 +22,11 @@ pub(crate) struct FakeNotification {
     pub created_at: String,
     pub from_acct: String,
     pub from_name: String,
-    /// The other person's status (mention, quote): its id and HTML as their server wrote it.
+    /// The other person's status (mention, quote): its id, HTML as their server wrote it and
+    /// the status it replies to.
     pub status: Option<(String, String, Option<String>)>,
+    /// The status's visibility: `public`, or `direct` for a direct message.
+    pub visibility: String,
     /// One of our statuses (favourite, reblog).
     pub our_status: Option<String>,
 }
@@ -34,17 +37,33 @@ pub(crate) struct NotifyState {
     next_id: u64,
     /// (favourite | reblog, status id), each once (Mastodon's are idempotent).
     pub reactions: Vec<(String, String)>,
+    /// Conversation id → the last status id it was marked read at.
+    pub conversations_read: std::collections::HashMap<String, u64>,
+}
+
+/// What someone else does, as [`NotifyState::add`] records it.
+pub(crate) struct Incoming<'a> {
+    pub kind: &'a str,
+    pub from_acct: &'a str,
+    pub html: Option<&'a str>,
+    pub in_reply_to: Option<&'a str>,
+    pub our_status: Option<&'a str>,
+    pub visibility: &'a str,
+    /// The id their status gets (a snowflake, as Mastodon's are).
+    pub status_id: String,
 }
 
 impl NotifyState {
-    pub(crate) fn add(
-        &mut self,
-        kind: &str,
-        from_acct: &str,
-        html: Option<&str>,
-        in_reply_to: Option<&str>,
-        our_status: Option<&str>,
-    ) -> u64 {
+    pub(crate) fn add(&mut self, incoming: Incoming<'_>) -> u64 {
+        let Incoming {
+            kind,
+            from_acct,
+            html,
+            in_reply_to,
+            our_status,
+            visibility,
+            status_id,
+        } = incoming;
         if self.next_id == 0 {
             self.next_id = 300_000;
         }
@@ -57,13 +76,8 @@ impl NotifyState {
             created_at: iso_ms(chrono::Utc::now()),
             from_acct: from_acct.to_string(),
             from_name: format!("{name} (remote)"),
-            status: html.map(|h| {
-                (
-                    format!("{}", 900_000 + id),
-                    h.to_string(),
-                    in_reply_to.map(str::to_string),
-                )
-            }),
+            status: html.map(|h| (status_id, h.to_string(), in_reply_to.map(str::to_string))),
+            visibility: visibility.to_string(),
             our_status: our_status.map(str::to_string),
         });
         id
@@ -96,7 +110,7 @@ fn entity(state: &MastoState, n: &FakeNotification) -> Value {
             "created_at": n.created_at,
             "in_reply_to_id": reply,
             "in_reply_to_account_id": reply.as_ref().map(|_| super::ACCOUNT_ID),
-            "visibility": if n.kind == "mention" && html.contains("direct") { "direct" } else { "public" },
+            "visibility": n.visibility,
             "url": format!("{base}@{}/{id}", n.from_acct),
             "uri": format!("{base}users/{}/statuses/{id}", n.from_acct),
             "content": html,
@@ -158,18 +172,30 @@ pub(crate) async fn list(
 }
 
 /// A status in a thread: ours or one that reached us in a notification.
+/// Its `favourited` and `reblogged` say what the signed-in account did to it.
 pub(crate) fn thread_status(state: &MastoState, id: &str) -> Option<(Value, Option<String>)> {
-    if let Some(v) = status_entity_by_id(state, id) {
+    let (mut v, parent) = if let Some(v) = status_entity_by_id(state, id) {
         let parent = v["in_reply_to_id"].as_str().map(str::to_string);
-        return Some((v, parent));
-    }
-    let n = state
-        .notify
-        .items
-        .iter()
-        .find(|n| n.status.as_ref().is_some_and(|(sid, _, _)| sid == id))?;
-    let v = entity(state, n)["status"].clone();
-    let parent = n.status.as_ref().and_then(|(_, _, reply)| reply.clone());
+        (v, parent)
+    } else {
+        let n = state
+            .notify
+            .items
+            .iter()
+            .find(|n| n.status.as_ref().is_some_and(|(sid, _, _)| sid == id))?;
+        let v = entity(state, n)["status"].clone();
+        let parent = n.status.as_ref().and_then(|(_, _, reply)| reply.clone());
+        (v, parent)
+    };
+    let did = |action: &str| {
+        state
+            .notify
+            .reactions
+            .iter()
+            .any(|(a, s)| a == action && s == id)
+    };
+    v["favourited"] = json!(did("favourite"));
+    v["reblogged"] = json!(did("reblog"));
     Some((v, parent))
 }
 
@@ -252,6 +278,9 @@ pub(crate) async fn react(
     ) {
         return err.into_response();
     }
+    if matches!(action.as_str(), "unfavourite" | "unreblog") {
+        return unreact(&mut state, &id, &action);
+    }
     if !matches!(action.as_str(), "favourite" | "reblog") {
         return json_response(
             StatusCode::NOT_FOUND,
@@ -277,6 +306,200 @@ pub(crate) async fn react(
         "reblogged"
     }] = json!(true);
     json_response(StatusCode::OK, &v)
+}
+
+/// `POST /api/v1/statuses/:id/unfavourite` and `/unreblog`: the reaction is taken back.
+pub(crate) fn unreact(state: &mut MastoState, id: &str, action: &str) -> Response {
+    let Some((mut v, _)) = thread_status(state, id) else {
+        return json_response(
+            StatusCode::NOT_FOUND,
+            &json!({ "error": "Record not found" }),
+        );
+    };
+    let done = action.trim_start_matches("un");
+    state
+        .notify
+        .reactions
+        .retain(|(a, s)| !(a == done && s == id));
+    v[if done == "favourite" {
+        "favourited"
+    } else {
+        "reblogged"
+    }] = json!(false);
+    json_response(StatusCode::OK, &v)
+}
+
+/// A direct-message conversation as the fake derives it from the direct statuses: the
+/// thread's first status id is its id, its newest status the `last_status`.
+struct FakeConversation {
+    id: String,
+    last: u64,
+    last_status: Value,
+    last_is_ours: bool,
+    accounts: Vec<Value>,
+}
+
+fn conversations(state: &MastoState) -> Vec<FakeConversation> {
+    // (status id, parent, remote author) of every direct status.
+    let mut direct: Vec<(String, Option<String>, Option<&FakeNotification>)> = state
+        .notify
+        .items
+        .iter()
+        .filter(|n| n.visibility == "direct")
+        .filter_map(|n| {
+            let (id, _, parent) = n.status.as_ref()?;
+            Some((id.clone(), parent.clone(), Some(n)))
+        })
+        .collect();
+    direct.extend(
+        state
+            .publish
+            .statuses()
+            .into_iter()
+            .filter(|s| s.visibility == "direct")
+            .map(|s| (s.id, s.in_reply_to_id, None)),
+    );
+    let parent_of: std::collections::HashMap<&str, Option<&str>> = direct
+        .iter()
+        .map(|(id, parent, _)| (id.as_str(), parent.as_deref()))
+        .collect();
+    fn root(parent_of: &std::collections::HashMap<&str, Option<&str>>, start: &str) -> String {
+        let mut id = start.to_string();
+        for _ in 0..100 {
+            match parent_of.get(id.as_str()).copied().flatten() {
+                Some(p) if parent_of.contains_key(p) => id = p.to_string(),
+                _ => break,
+            }
+        }
+        id
+    }
+    let mut by_root: std::collections::BTreeMap<
+        String,
+        Vec<&(String, Option<String>, Option<&FakeNotification>)>,
+    > = std::collections::BTreeMap::new();
+    for d in &direct {
+        by_root.entry(root(&parent_of, &d.0)).or_default().push(d);
+    }
+    let base = state.base.as_str();
+    by_root
+        .into_iter()
+        .filter_map(|(id, members)| {
+            let last = members
+                .iter()
+                .max_by_key(|(sid, _, _)| sid.parse::<u64>().unwrap_or(0))?;
+            let last_status = match last.2 {
+                Some(n) => entity(state, n)["status"].clone(),
+                None => status_entity_by_id(state, &last.0)?,
+            };
+            let mut accounts = Vec::new();
+            let mut seen = std::collections::HashSet::new();
+            for (_, _, n) in &members {
+                if let Some(n) = n
+                    && seen.insert(n.from_acct.clone())
+                {
+                    accounts.push(remote_account(base, &n.from_acct, &n.from_name));
+                }
+            }
+            Some(FakeConversation {
+                id,
+                last: last.0.parse().unwrap_or(0),
+                last_status,
+                last_is_ours: last.2.is_none(),
+                accounts,
+            })
+        })
+        .collect()
+}
+
+fn conversation_entity(state: &MastoState, c: &FakeConversation) -> Value {
+    let read_at = state
+        .notify
+        .conversations_read
+        .get(&c.id)
+        .copied()
+        .unwrap_or(0);
+    json!({
+        "id": c.id,
+        "unread": !c.last_is_ours && c.last > read_at,
+        "accounts": c.accounts,
+        "last_status": c.last_status,
+    })
+}
+
+/// `GET /api/v1/conversations`: the direct conversations, the most recently active first
+/// (limit 20, at most 40). As on Mastodon, the pages are keyed by each conversation's last
+/// status id, which only the `Link` header carries.
+pub(crate) async fn list_conversations(
+    State(shared): State<Shared>,
+    headers: HeaderMap,
+    params: Params,
+) -> Response {
+    let state = lock(&shared.state);
+    if let Err(err) = authorize_user(&state, &headers, &["read", "read:statuses"]) {
+        return err.into_response();
+    }
+    let all = conversations(&state);
+    let (page, limit) = paginate(all.iter().collect(), |c| c.last, &params, 20, 40);
+    let body: Vec<Value> = page
+        .iter()
+        .map(|c| conversation_entity(&state, c))
+        .collect();
+    let mut response = json_response(StatusCode::OK, &Value::Array(body));
+    let url = format!("{}api/v1/conversations", state.base.as_str());
+    let keep = kept_params(&params, &["limit"]);
+    let first = page.first().map(|c| c.last.to_string());
+    let last = page.last().map(|c| c.last.to_string());
+    if let Some(link) = link_header(
+        &url,
+        &keep,
+        first.as_deref(),
+        last.as_deref(),
+        page.len() == limit,
+    ) {
+        response.headers_mut().insert(LINK, link);
+    }
+    response
+}
+
+/// Marks read the conversation that holds this status.
+pub(crate) fn mark_read_containing(state: &mut MastoState, status_id: &str) -> bool {
+    // A status's conversation is its thread's first direct status.
+    let mut id = status_id.to_string();
+    for _ in 0..100 {
+        match thread_status(state, &id).and_then(|(_, parent)| parent) {
+            Some(p)
+                if thread_status(state, &p).is_some_and(|(v, _)| v["visibility"] == "direct") =>
+            {
+                id = p;
+            }
+            _ => break,
+        }
+    }
+    let Some(c) = conversations(state).into_iter().find(|c| c.id == id) else {
+        return false;
+    };
+    state.notify.conversations_read.insert(c.id, c.last);
+    true
+}
+
+/// `POST /api/v1/conversations/:id/read`.
+pub(crate) async fn read_conversation(
+    State(shared): State<Shared>,
+    headers: HeaderMap,
+    axum::extract::Path(id): axum::extract::Path<String>,
+) -> Response {
+    let mut state = lock(&shared.state);
+    if let Err(err) = authorize_user(&state, &headers, &["write", "write:conversations"]) {
+        return err.into_response();
+    }
+    let Some(c) = conversations(&state).into_iter().find(|c| c.id == id) else {
+        return json_response(
+            StatusCode::NOT_FOUND,
+            &json!({ "error": "Record not found" }),
+        );
+    };
+    state.notify.conversations_read.insert(id, c.last);
+    json_response(StatusCode::OK, &conversation_entity(&state, &c))
 }
 
 /// `GET /api/v1/streaming/user/notification` (server-sent events): an `event: notification`

@@ -189,7 +189,7 @@ impl Default for PublishState {
 
 impl PublishState {
     /// A Mastodon-style snowflake id: milliseconds shifted left by 16, strictly increasing.
-    fn snowflake(&mut self) -> String {
+    pub(crate) fn snowflake(&mut self) -> String {
         let id = (now_ms() << 16).max(self.last_snowflake + 1);
         self.last_snowflake = id;
         id.to_string()
