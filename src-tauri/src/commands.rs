@@ -2,15 +2,16 @@
 
 use postwerk_core::accounts::{ConnectBluesky, PendingSignIn, Removal, StartMastodon};
 use postwerk_core::compose::{CheckInput, TargetCheck};
-use postwerk_core::inbox::{InboxChange, InboxFilter, InboxPage};
+use postwerk_core::inbox::{InboxChange, InboxFilter, InboxPage, InboxSummary};
 use postwerk_core::inbox_reply::ReplyOutcome;
 use postwerk_core::inbox_rules::{InboxRule, NewRule};
 use postwerk_core::inbox_sync::SyncReport;
-use postwerk_core::inbox_thread::{Reaction, ThreadPost};
+use postwerk_core::inbox_thread::{PostRef, Reaction, ThreadPost};
 use postwerk_core::media::MediaInfo;
 use postwerk_core::planner::{QueueSlot, Repeat, ScheduleFilter};
 use postwerk_core::posts::{Draft, DraftInput};
 use postwerk_core::publish::{QueueItem, TargetOutcome};
+use postwerk_core::rules::TextCheck;
 use postwerk_core::schedule::TimeCheck;
 use postwerk_core::settings::Scheduling;
 use postwerk_core::{
@@ -450,15 +451,47 @@ pub async fn sync_inbox(
     Ok(state.core()?.sync_inbox(Some(&workspace_id)).await?)
 }
 
-/// Answers an inbox item; kept in the outbox and sent later when the network does not answer.
+/// Answers an inbox item, or another post of its conversation (`to`); kept in the outbox and
+/// sent later when the network does not answer.
 #[tauri::command]
 #[specta::specta]
 pub async fn reply_inbox(
     state: State<'_, AppState>,
     item_id: String,
     text: String,
+    to: Option<PostRef>,
 ) -> IpcResult<ReplyOutcome> {
-    Ok(state.core()?.publisher().reply(&item_id, &text).await?)
+    Ok(state
+        .core()?
+        .publisher()
+        .reply(&item_id, &text, to.as_ref())
+        .await?)
+}
+
+/// The length check of a reply as it will be sent (the reply box's counter).
+#[tauri::command]
+#[specta::specta]
+pub async fn check_reply(
+    state: State<'_, AppState>,
+    item_id: String,
+    text: String,
+    to: Option<PostRef>,
+) -> IpcResult<TextCheck> {
+    Ok(state
+        .core()?
+        .publisher()
+        .check_reply(&item_id, &text, to.as_ref())
+        .await?)
+}
+
+/// The unread count and the labels of a workspace's inbox.
+#[tauri::command]
+#[specta::specta]
+pub async fn inbox_summary(
+    state: State<'_, AppState>,
+    workspace_id: String,
+) -> IpcResult<InboxSummary> {
+    Ok(state.core()?.inbox().summary(&workspace_id).await?)
 }
 
 #[tauri::command]
@@ -493,13 +526,20 @@ pub async fn inbox_thread(
     Ok(state.core()?.publisher().thread(&item_id).await?)
 }
 
-/// Likes (favourites) or reposts (boosts) the post an inbox item is about.
+/// Likes (favourites) or reposts (boosts) the post an inbox item is about, or another post
+/// of its conversation (`post`); `on: false` takes it back.
 #[tauri::command]
 #[specta::specta]
 pub async fn react_inbox(
     state: State<'_, AppState>,
     item_id: String,
+    post: Option<PostRef>,
     reaction: Reaction,
+    on: bool,
 ) -> IpcResult<()> {
-    Ok(state.core()?.publisher().react(&item_id, reaction).await?)
+    Ok(state
+        .core()?
+        .publisher()
+        .react(&item_id, post.as_ref(), reaction, on)
+        .await?)
 }

@@ -80,6 +80,8 @@ pub fn specta_builder() -> tauri_specta::Builder<tauri::Wry> {
             commands::change_inbox,
             commands::sync_inbox,
             commands::reply_inbox,
+            commands::check_reply,
+            commands::inbox_summary,
             commands::list_inbox_rules,
             commands::save_inbox_rule,
             commands::delete_inbox_rule,

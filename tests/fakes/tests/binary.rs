@@ -123,8 +123,8 @@ async fn binary_prints_urls_serves_controls_and_exits_on_stdin_eof() {
     assert_eq!(
         requests,
         json!([
-            {"method": "POST", "path": "/xrpc/com.atproto.server.createSession", "status": 200},
-            {"method": "GET", "path": "/xrpc/com.atproto.server.getSession", "status": 400},
+            {"method": "POST", "path": "/xrpc/com.atproto.server.createSession", "query": null, "status": 200},
+            {"method": "GET", "path": "/xrpc/com.atproto.server.getSession", "query": null, "status": 400},
         ])
     );
     let stats: Value = http
@@ -175,7 +175,7 @@ async fn binary_prints_urls_serves_controls_and_exits_on_stdin_eof() {
     }
     assert_eq!(
         requests,
-        json!([{"method": "GET", "path": "/api/v2/instance", "status": 200}])
+        json!([{"method": "GET", "path": "/api/v2/instance", "query": null, "status": 200}])
     );
     let secrets: Value = http
         .get(mastodon.join("_fake/secrets").unwrap())

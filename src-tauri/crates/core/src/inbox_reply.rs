@@ -11,8 +11,10 @@ use postwerk_networks::mastodon::NewStatus;
 use serde::Serialize;
 use sqlx::Row;
 
+use crate::inbox_thread::PostRef;
 use crate::posts::DraftTarget;
 use crate::publish::Publisher;
+use crate::rules::TextCheck;
 use crate::store::now_utc;
 use crate::{Error, Result};
 
@@ -36,6 +38,14 @@ pub struct ReplyOutcome {
     pub error: Option<String>,
 }
 
+struct Answerable {
+    id: i64,
+    account_id: String,
+    network: String,
+    kind: String,
+    author_handle: String,
+}
+
 struct Pending {
     id: String,
     key: String,
@@ -55,21 +65,59 @@ struct Pending {
 }
 
 impl Publisher {
-    /// Replies to an inbox item (a mention, reply, quote or message) with the composer's
-    /// rules: text the network would refuse is refused here, with the reason.
-    pub async fn reply(&self, item_id: &str, text: &str) -> Result<ReplyOutcome> {
+    /// The length check for a reply as it will be sent: a Mastodon reply starts with the
+    /// author's handle; a Bluesky direct message has the chat's limits (1,000 characters),
+    /// any other reply the network's post limits. `to` is another post of the conversation.
+    pub async fn check_reply(
+        &self,
+        item_id: &str,
+        text: &str,
+        to: Option<&PostRef>,
+    ) -> Result<TextCheck> {
+        let item = self.answerable(item_id).await?;
+        let text = text.trim();
+        if item.network == "bluesky" && item.kind == "dm" {
+            return Ok(crate::rules::check_bluesky_message(text));
+        }
+        let checked = if item.network == "mastodon" {
+            let author = to.map_or(item.author_handle.as_str(), |t| t.author_handle.as_str());
+            mastodon_reply_text(author, text)
+        } else {
+            text.to_string()
+        };
+        let check = self
+            .composer
+            .check_target(
+                &DraftTarget {
+                    account_id: item.account_id.clone(),
+                    text_override: Some(checked),
+                    thread_parts: None,
+                },
+                "",
+                "",
+                &[],
+            )
+            .await?;
+        check
+            .parts
+            .into_iter()
+            .next()
+            .ok_or_else(|| Error::invalid("text", "nothing to check"))
+    }
+
+    /// The item, when it can be answered.
+    async fn answerable(&self, item_id: &str) -> Result<Answerable> {
         let id: i64 = item_id
             .parse()
             .map_err(|_| Error::invalid("item", format!("{item_id} is not an inbox item")))?;
         let row = sqlx::query(
-            "SELECT account_id, network, kind, subject_id FROM inbox_items WHERE id = ?",
+            "SELECT account_id, network, kind, subject_id, author_handle FROM inbox_items WHERE id = ?",
         )
         .bind(id)
         .fetch_optional(self.store.pool())
         .await?
         .ok_or_else(|| Error::not_found(format!("inbox item {item_id}")))?;
         let kind: String = row.try_get("kind")?;
-        let network: String = row.try_get("network")?;
         if !matches!(kind.as_str(), "mention" | "reply" | "quote" | "dm")
             || row.try_get::<Option<String>, _>("subject_id")?.is_none()
         {
@@ -78,53 +126,68 @@ impl Publisher {
                 "only mentions, replies, quotes and messages can be answered",
             ));
         }
+        Ok(Answerable {
+            id,
+            account_id: row.try_get("account_id")?,
+            network: row.try_get("network")?,
+            kind,
+            author_handle: row.try_get("author_handle")?,
+        })
+    }
+
+    /// Replies to an inbox item (a mention, reply, quote or message), or to another post of
+    /// its conversation (`to`), with the composer's rules: text the network would refuse is
+    /// refused here, with the reason.
+    pub async fn reply(
+        &self,
+        item_id: &str,
+        text: &str,
+        to: Option<&PostRef>,
+    ) -> Result<ReplyOutcome> {
+        let item = self.answerable(item_id).await?;
         let text = text.trim();
         if text.is_empty() {
             return Err(Error::invalid("text", "write something to reply"));
         }
-        let account_id: String = row.try_get("account_id")?;
-        // Checked as it will be sent: Mastodon replies start with the author's handle.
-        let checked_text = if network == "mastodon" {
-            let author: String =
-                sqlx::query_scalar("SELECT author_handle FROM inbox_items WHERE id = ?")
-                    .bind(id)
-                    .fetch_one(self.store.pool())
-                    .await?;
-            mastodon_reply_text(&author, text)
-        } else {
-            text.to_string()
+        let to = match to {
+            // A chat message answers the conversation, not a message.
+            Some(_) if item.network == "bluesky" && item.kind == "dm" => None,
+            Some(t) if item.network == "bluesky" && t.cid.is_none() => {
+                return Err(Error::invalid(
+                    "to",
+                    "a Bluesky post is answered by its URI and CID",
+                ));
+            }
+            other => other,
         };
-        let check = self
-            .composer
-            .check_target(
-                &DraftTarget {
-                    account_id: account_id.clone(),
-                    text_override: Some(checked_text),
-                    thread_parts: None,
-                },
-                "",
-                "",
-                &[],
-            )
-            .await?;
-        if let Some(reason) = check.blocking_reason() {
-            return Err(Error::invalid("text", reason));
+        let check = self.check_reply(item_id, text, to).await?;
+        if !check.ok {
+            return Err(Error::invalid(
+                "text",
+                check
+                    .message
+                    .unwrap_or_else(|| format!("{} of {} characters", check.length, check.limit)),
+            ));
         }
         let outbox_id = uuid::Uuid::new_v4().to_string();
         // Bluesky: the record key; Mastodon: the Idempotency-Key.
-        let key = if network == "bluesky" {
+        let key = if item.network == "bluesky" {
             bluesky_richtext::new_tid()
         } else {
             uuid::Uuid::new_v4().to_string()
         };
         sqlx::query(
-            "INSERT INTO inbox_outbox (id, item_id, text, state, idempotency_key, created_at, updated_at) VALUES (?1, ?2, ?3, 'queued', ?4, ?5, ?5)",
+            "INSERT INTO inbox_outbox (id, item_id, text, state, idempotency_key, created_at, updated_at, to_id, to_cid, to_author) \
+             VALUES (?1, ?2, ?3, 'queued', ?4, ?5, ?5, ?6, ?7, ?8)",
         )
         .bind(&outbox_id)
-        .bind(id)
+        .bind(item.id)
         .bind(text)
         .bind(&key)
         .bind(now_utc())
+        .bind(to.map(|t| &t.id))
+        .bind(to.and_then(|t| t.cid.as_ref()))
+        .bind(to.map(|t| &t.author_handle))
         .execute(self.store.pool())
         .await?;
         self.send_reply(&outbox_id).await
@@ -151,8 +214,10 @@ impl Publisher {
 
     async fn pending(&self, outbox_id: &str) -> Result<Pending> {
         let r = sqlx::query(
-            "SELECT o.id, o.idempotency_key, o.text, o.attempts, o.created_at, i.id AS item_id, i.account_id, i.network, i.kind, i.subject_id, i.subject_cid, \
-             i.root_uri, i.root_cid, i.author_handle, i.conversation_id FROM inbox_outbox o JOIN inbox_items i ON i.id = o.item_id WHERE o.id = ?",
+            "SELECT o.id, o.idempotency_key, o.text, o.attempts, o.created_at, i.id AS item_id, i.account_id, i.network, i.kind, \
+             coalesce(o.to_id, i.subject_id) AS subject_id, coalesce(o.to_cid, i.subject_cid) AS subject_cid, \
+             i.root_uri, i.root_cid, coalesce(o.to_author, i.author_handle) AS author_handle, i.conversation_id \
+             FROM inbox_outbox o JOIN inbox_items i ON i.id = o.item_id WHERE o.id = ?",
         )
         .bind(outbox_id)
         .fetch_optional(self.store.pool())

@@ -5,6 +5,7 @@
 mod common;
 
 use postwerk_core::inbox::{InboxFilter, InboxKind};
+use postwerk_core::inbox_thread::PostRef;
 
 use common::env;
 
@@ -347,19 +348,19 @@ async fn a_reply_lands_in_the_right_thread_and_one_written_offline_goes_out_late
 
     // Too long for Bluesky: refused with the reason, nothing sent.
     let err = publisher
-        .reply(&bsky_item.id, &"Danke ".repeat(60))
+        .reply(&bsky_item.id, &"Danke ".repeat(60), None)
         .await
         .unwrap_err();
     assert!(err.to_string().contains("Bluesky"), "{err}");
 
     // 497 characters fit Mastodon's 500, but not with "@bob " in front, as it is sent.
     let err = publisher
-        .reply(&masto_item.id, &"a".repeat(497))
+        .reply(&masto_item.id, &"a".repeat(497), None)
         .await
         .unwrap_err();
     assert!(err.to_string().contains("Mastodon"), "{err}");
     let sent = publisher
-        .reply(&masto_item.id, "Ja, bis 18 Uhr!")
+        .reply(&masto_item.id, "Ja, bis 18 Uhr!", None)
         .await
         .unwrap();
     assert_eq!(sent.state, ReplyState::Sent, "{sent:?}");
@@ -376,7 +377,7 @@ async fn a_reply_lands_in_the_right_thread_and_one_written_offline_goes_out_late
     env.bsky
         .fail_next("/xrpc/com.atproto.repo.createRecord", 503, 1);
     let queued = publisher
-        .reply(&bsky_item.id, "Danke, Dora!")
+        .reply(&bsky_item.id, "Danke, Dora!", None)
         .await
         .unwrap();
     assert_eq!(queued.state, ReplyState::Queued, "{queued:?}");
@@ -471,11 +472,11 @@ async fn the_conversation_around_an_item_and_likes_and_boosts() {
     assert!(thread[1].is_subject);
 
     publisher
-        .react(&masto_item.id, Reaction::Like)
+        .react(&masto_item.id, None, Reaction::Like, true)
         .await
         .unwrap();
     publisher
-        .react(&masto_item.id, Reaction::Repost)
+        .react(&masto_item.id, None, Reaction::Repost, true)
         .await
         .unwrap();
     let reactions = env.mastodon.reactions();
@@ -485,7 +486,7 @@ async fn the_conversation_around_an_item_and_likes_and_boosts() {
         "the reply is liked, not our post"
     );
     publisher
-        .react(&bsky_item.id, Reaction::Like)
+        .react(&bsky_item.id, None, Reaction::Like, true)
         .await
         .unwrap();
     let likes: Vec<_> = env
@@ -498,6 +499,190 @@ async fn the_conversation_around_an_item_and_likes_and_boosts() {
     assert_eq!(
         likes[0].value["subject"]["uri"],
         bsky_item_subject(&env, &bsky_item.id).await
+    );
+
+    // The conversation shows what the account did; liking again does not like twice.
+    let thread = publisher.thread(&bsky_item.id).await.unwrap();
+    assert!(thread[1].liked && !thread[1].reposted && !thread[0].liked);
+    publisher
+        .react(&bsky_item.id, None, Reaction::Like, true)
+        .await
+        .unwrap();
+    let live_likes = |env: &common::Env| {
+        env.bsky
+            .records()
+            .into_iter()
+            .filter(|r| r.collection == "app.bsky.feed.like" && !r.deleted)
+            .count()
+    };
+    assert_eq!(live_likes(&env), 1, "a second like is not a second record");
+    // Taking it back deletes the like record.
+    publisher
+        .react(&bsky_item.id, None, Reaction::Like, false)
+        .await
+        .unwrap();
+    assert_eq!(live_likes(&env), 0);
+    let thread = publisher.thread(&bsky_item.id).await.unwrap();
+    assert!(!thread[1].liked);
+    // Another post of the conversation (our own) can be liked too.
+    let ours = thread[0].clone();
+    publisher
+        .react(
+            &bsky_item.id,
+            Some(&PostRef {
+                id: ours.id.clone(),
+                cid: ours.cid.clone(),
+                author_handle: ours.author_handle.clone(),
+            }),
+            Reaction::Repost,
+            true,
+        )
+        .await
+        .unwrap();
+    let thread = publisher.thread(&bsky_item.id).await.unwrap();
+    assert!(thread[0].reposted && !thread[1].reposted);
+    // And answered from there: parent is that post, root the thread's.
+    let out = publisher
+        .reply(
+            &bsky_item.id,
+            "Für alle: ab 14 Uhr.",
+            Some(&PostRef {
+                id: ours.id.clone(),
+                cid: ours.cid.clone(),
+                author_handle: ours.author_handle.clone(),
+            }),
+        )
+        .await
+        .unwrap();
+    assert!(out.url.is_some(), "{out:?}");
+    let reply = env
+        .bsky
+        .records()
+        .into_iter()
+        .rfind(|r| r.collection == "app.bsky.feed.post")
+        .unwrap();
+    assert_eq!(reply.value["reply"]["parent"]["uri"], ours.id.as_str());
+    assert_eq!(
+        reply.value["reply"]["parent"]["cid"],
+        ours.cid.as_deref().unwrap()
+    );
+    assert_eq!(reply.value["reply"]["root"]["uri"], ours.id.as_str());
+
+    // Mastodon: the favourite shows and is taken back with unfavourite.
+    let thread = publisher.thread(&masto_item.id).await.unwrap();
+    assert!(thread[1].liked && thread[1].reposted && !thread[0].liked);
+    publisher
+        .react(&masto_item.id, None, Reaction::Like, false)
+        .await
+        .unwrap();
+    assert_eq!(env.mastodon.reactions().len(), 1);
+    let thread = publisher.thread(&masto_item.id).await.unwrap();
+    assert!(!thread[1].liked && thread[1].reposted);
+}
+
+#[tokio::test]
+async fn another_post_of_the_conversation_is_answered_in_place() {
+    use postwerk_core::inbox_reply::ReplyState;
+    let env = env().await;
+    let post = env
+        .draft("Neue Öffnungszeiten", vec![], env.only(&env.masto_account))
+        .await;
+    env.core.publisher().publish_now(&post).await.unwrap();
+    let our_status = env.mastodon.statuses()[0].id.clone();
+    env.mastodon.add_notification(
+        "mention",
+        "bob@other.example",
+        Some("<p>@ada Auch sonntags?</p>"),
+        Some(&our_status),
+        None,
+    );
+    env.core.sync_inbox(Some(&env.workspace)).await.unwrap();
+    let bob = env
+        .core
+        .inbox()
+        .list(&all(&env.workspace))
+        .await
+        .unwrap()
+        .items
+        .remove(0);
+    let publisher = env.core.publisher();
+    let bob_status = publisher.thread(&bob.id).await.unwrap()[1].id.clone();
+    // Cy answers Bob in the thread.
+    env.mastodon.add_notification(
+        "mention",
+        "cy@other.example",
+        Some("<p>@bob @ada Das wüsste ich auch gern.</p>"),
+        Some(&bob_status),
+        None,
+    );
+    // From Bob's item, the conversation shows Cy's post, and it can be answered there.
+    let thread = publisher.thread(&bob.id).await.unwrap();
+    let texts: Vec<&str> = thread.iter().map(|p| p.text.as_str()).collect();
+    assert_eq!(
+        texts,
+        [
+            "Neue Öffnungszeiten",
+            "@ada Auch sonntags?",
+            "@bob @ada Das wüsste ich auch gern."
+        ]
+    );
+    let cy = &thread[2];
+    assert_eq!(cy.depth, 2);
+    let to = PostRef {
+        id: cy.id.clone(),
+        cid: cy.cid.clone(),
+        author_handle: cy.author_handle.clone(),
+    };
+    // The counter counts the handle Mastodon puts in front (the domain does not count).
+    let check = publisher
+        .check_reply(&bob.id, "Nachtrag", Some(&to))
+        .await
+        .unwrap();
+    assert_eq!(check.length, "@cy Nachtrag".chars().count() as u32);
+    let out = publisher
+        .reply(&bob.id, "Nachtrag: sonntags geschlossen.", Some(&to))
+        .await
+        .unwrap();
+    assert_eq!(out.state, ReplyState::Sent, "{out:?}");
+    let sent = env.mastodon.statuses().last().unwrap().clone();
+    assert_eq!(sent.in_reply_to_id.as_deref(), Some(cy.id.as_str()));
+    assert_eq!(
+        sent.text,
+        "@cy@other.example Nachtrag: sonntags geschlossen."
+    );
+}
+
+#[tokio::test]
+async fn a_bluesky_message_may_be_as_long_as_the_chat_allows() {
+    use postwerk_core::inbox_reply::ReplyState;
+    let env = env().await;
+    env.bsky
+        .add_chat_message("ada.test", "fan.test", "Erzähl mir alles über eure Torten!");
+    env.core.sync_inbox(Some(&env.workspace)).await.unwrap();
+    let dm = env
+        .core
+        .inbox()
+        .list(&all(&env.workspace))
+        .await
+        .unwrap()
+        .items
+        .remove(0);
+    let publisher = env.core.publisher();
+    let long = "Torte ".repeat(160); // 960 characters: too long for a post, fine for a message
+    let check = publisher.check_reply(&dm.id, &long, None).await.unwrap();
+    assert_eq!((check.ok, check.limit), (true, 1000));
+    let out = publisher.reply(&dm.id, &long, None).await.unwrap();
+    assert_eq!(out.state, ReplyState::Sent, "{out:?}");
+    assert_eq!(env.bsky.chat_messages().last().unwrap().1.text, long.trim());
+    let err = publisher
+        .reply(&dm.id, &"x".repeat(1001), None)
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("1,001 of 1,000"), "{err}");
+    assert_eq!(
+        env.bsky.chat_messages().len(),
+        2,
+        "the long one was not sent"
     );
 }
 
@@ -528,7 +713,7 @@ async fn bluesky_direct_messages_arrive_and_are_answered_in_their_conversation()
     let out = env
         .core
         .publisher()
-        .reply(&dm.id, "Ja, gern!")
+        .reply(&dm.id, "Ja, gern!", None)
         .await
         .unwrap();
     assert_eq!(out.state, ReplyState::Sent, "{out:?}");
@@ -708,7 +893,7 @@ async fn mastodon_direct_messages_come_from_conversations_once_and_are_answered_
     let out = env
         .core
         .publisher()
-        .reply(&dm.id, "Ja, eine Schwarzwälder.")
+        .reply(&dm.id, "Ja, eine Schwarzwälder.", None)
         .await
         .unwrap();
     assert_eq!(out.state, ReplyState::Sent, "{out:?}");

@@ -734,6 +734,28 @@ impl Bluesky {
         .await?
         .json()
     }
+
+    /// `com.atproto.repo.deleteRecord` (undoing a like or repost); deleting a record that is
+    /// already gone succeeds.
+    pub async fn delete_record(
+        &self,
+        pds: &Url,
+        access: &Secret,
+        did: &str,
+        collection: &str,
+        rkey: &str,
+    ) -> Result<()> {
+        self.call(
+            self.http
+                .reqwest()
+                .post(xrpc(pds, "com.atproto.repo.deleteRecord"))
+                .bearer_auth(access.expose())
+                .json(&serde_json::json!({ "repo": did, "collection": collection, "rkey": rkey })),
+            Op::Publish,
+        )
+        .await?;
+        Ok(())
+    }
 }
 
 /// Chat methods go through the PDS, which passes them to the chat service named here.

@@ -233,8 +233,35 @@ fn known_post(
     })
 }
 
-fn post_view(p: &(String, String, String, String, Value, String)) -> Value {
+/// A post as `viewer` sees it: `viewer.like` / `viewer.repost` are the URIs of the viewer's
+/// own like and repost records of it, as the AppView sets them.
+fn post_view(
+    state: &BskyState,
+    viewer: &str,
+    p: &(String, String, String, String, Value, String),
+) -> Value {
+    let own = |collection: &str| {
+        state
+            .repo
+            .records
+            .iter()
+            .find(|r| {
+                !r.deleted
+                    && r.did == viewer
+                    && r.collection == collection
+                    && r.value.pointer("/subject/uri").and_then(Value::as_str) == Some(p.0.as_str())
+            })
+            .map(|r| r.uri.clone())
+    };
+    let mut viewer_state = json!({});
+    if let Some(like) = own("app.bsky.feed.like") {
+        viewer_state["like"] = json!(like);
+    }
+    if let Some(repost) = own("app.bsky.feed.repost") {
+        viewer_state["repost"] = json!(repost);
+    }
     json!({
+        "viewer": viewer_state,
         "$type": "app.bsky.feed.defs#postView",
         "uri": p.0,
         "cid": p.1,
@@ -254,7 +281,7 @@ fn parent_of(record: &Value) -> Option<String> {
         .map(str::to_string)
 }
 
-fn replies(state: &BskyState, uri: &str, depth: u32) -> Vec<Value> {
+fn replies(state: &BskyState, viewer: &str, uri: &str, depth: u32) -> Vec<Value> {
     if depth == 0 {
         return Vec::new();
     }
@@ -279,8 +306,8 @@ fn replies(state: &BskyState, uri: &str, depth: u32) -> Vec<Value> {
         .map(|p| {
             json!({
                 "$type": "app.bsky.feed.defs#threadViewPost",
-                "post": post_view(&p),
-                "replies": replies(state, &p.0, depth - 1),
+                "post": post_view(state, viewer, &p),
+                "replies": replies(state, viewer, &p.0, depth - 1),
             })
         })
         .collect()
@@ -289,7 +316,7 @@ fn replies(state: &BskyState, uri: &str, depth: u32) -> Vec<Value> {
 /// `app.bsky.feed.getPostThread?uri&depth&parentHeight`.
 pub(super) fn get_post_thread(shared: &Shared, req: &Xrpc) -> XrpcResult {
     let state = lock(&shared.state);
-    authenticate_access(&state, req)?;
+    let viewer = authenticate_access(&state, req)?;
     let uri = req.param("uri")?;
     let depth = req
         .query
@@ -312,8 +339,8 @@ pub(super) fn get_post_thread(shared: &Shared, req: &Xrpc) -> XrpcResult {
     };
     let mut thread = json!({
         "$type": "app.bsky.feed.defs#threadViewPost",
-        "post": post_view(&post),
-        "replies": replies(&state, uri, depth),
+        "post": post_view(&state, &viewer, &post),
+        "replies": replies(&state, &viewer, uri, depth),
     });
     // Parents, nested upwards.
     let mut slot = &mut thread;
@@ -325,7 +352,7 @@ pub(super) fn get_post_thread(shared: &Shared, req: &Xrpc) -> XrpcResult {
         };
         slot["parent"] = json!({
             "$type": "app.bsky.feed.defs#threadViewPost",
-            "post": post_view(&found),
+            "post": post_view(&state, &viewer, &found),
         });
         slot = slot.get_mut("parent").expect("just set");
         parent = parent_of(&found.4);

@@ -339,9 +339,11 @@ struct FakeConversation {
     accounts: Vec<Value>,
 }
 
+/// (status id, parent, the remote author's notification; `None` for ours) of a direct status.
+type Direct<'a> = (String, Option<String>, Option<&'a FakeNotification>);
+
 fn conversations(state: &MastoState) -> Vec<FakeConversation> {
-    // (status id, parent, remote author) of every direct status.
-    let mut direct: Vec<(String, Option<String>, Option<&FakeNotification>)> = state
+    let mut direct: Vec<Direct<'_>> = state
         .notify
         .items
         .iter()
@@ -373,10 +375,8 @@ fn conversations(state: &MastoState) -> Vec<FakeConversation> {
         }
         id
     }
-    let mut by_root: std::collections::BTreeMap<
-        String,
-        Vec<&(String, Option<String>, Option<&FakeNotification>)>,
-    > = std::collections::BTreeMap::new();
+    let mut by_root: std::collections::BTreeMap<String, Vec<&Direct<'_>>> =
+        std::collections::BTreeMap::new();
     for d in &direct {
         by_root.entry(root(&parent_of, &d.0)).or_default().push(d);
     }

@@ -9,6 +9,10 @@ pub const BLUESKY_MAX_GRAPHEMES: u32 = 300;
 /// `maxLength` of a post's text, in UTF-8 bytes.
 pub const BLUESKY_MAX_BYTES: u32 = 3000;
 
+/// A chat message's `maxGraphemes` and `maxLength` (`chat.bsky.convo.defs#messageInput`).
+pub const BLUESKY_MESSAGE_MAX_GRAPHEMES: u32 = 1000;
+pub const BLUESKY_MESSAGE_MAX_BYTES: u32 = 10_000;
+
 /// (extended grapheme clusters, UTF-8 bytes) of `text`.
 pub fn bluesky_length(text: &str) -> (u32, u32) {
     let graphemes = text.graphemes(true).count();

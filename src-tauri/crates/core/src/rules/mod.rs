@@ -263,7 +263,26 @@ fn too_many(length: u32, limit: u32, what: &str, network: NetworkKind) -> String
 /// Other networks use their documented limits (NETWORKS.md §0); a limit of 0 means none is
 /// known and the text is always ok. An empty text is ok here: a post may be media only.
 pub fn check_text(network: NetworkKind, text: &str, spoiler: &str, limits: &Limits) -> TextCheck {
-    let rule = text_rule(network, limits);
+    check_with(network, text, spoiler, limits, text_rule(network, limits))
+}
+
+/// A Bluesky chat message (`chat.bsky.convo.defs#messageInput`): at most 1,000 graphemes
+/// and 10,000 UTF-8 bytes, more than a post allows.
+pub fn check_bluesky_message(text: &str) -> TextCheck {
+    let rule = TextRule {
+        byte_limit: Some(bluesky::BLUESKY_MESSAGE_MAX_BYTES),
+        ..graphemes(bluesky::BLUESKY_MESSAGE_MAX_GRAPHEMES)
+    };
+    check_with(NetworkKind::Bluesky, text, "", &Limits::default(), rule)
+}
+
+fn check_with(
+    network: NetworkKind,
+    text: &str,
+    spoiler: &str,
+    limits: &Limits,
+    rule: TextRule,
+) -> TextCheck {
     let length = measure(network, text, spoiler, limits);
     let over_by = if rule.limit > 0 {
         length.saturating_sub(rule.limit)
@@ -317,6 +336,23 @@ mod tests {
         assert_eq!(group_thousands(999), "999");
         assert_eq!(group_thousands(3100), "3,100");
         assert_eq!(group_thousands(1_234_567), "1,234,567");
+    }
+
+    #[test]
+    fn a_bluesky_message_may_be_longer_than_a_post() {
+        let c = check_bluesky_message(&"ä".repeat(1000));
+        assert!(c.ok, "{c:?}");
+        assert_eq!(
+            (c.length, c.limit, c.bytes, c.byte_limit),
+            (1000, 1000, Some(2000), Some(10_000))
+        );
+        let c = check_bluesky_message(&"a".repeat(1001));
+        assert!(!c.ok);
+        assert_eq!(c.over_by, 1);
+        assert_eq!(
+            c.message.as_deref(),
+            Some("1,001 of 1,000 characters: 1 too many for Bluesky")
+        );
     }
 
     #[test]
