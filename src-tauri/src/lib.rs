@@ -234,6 +234,13 @@ pub fn run() {
                     forward_schedule_events(app.handle().clone(), core.publisher().subscribe());
                     forward_inbox_events(app.handle().clone(), core.inbox().subscribe());
                     background::follow_inbox(app.handle(), core);
+                    // What the CLI or a daemon changes reaches the window within 2 s.
+                    let inbox = core.inbox().clone();
+                    tauri::async_runtime::spawn(async move {
+                        inbox
+                            .watch_other_writers(std::time::Duration::from_secs(2))
+                            .await;
+                    });
                     // Mastodon notifications arrive through their stream while the app runs.
                     tauri::async_runtime::spawn(postwerk_core::inbox_stream::follow_all(
                         core.clone(),

@@ -223,6 +223,9 @@ pub fn fts_query(input: &str) -> Option<String> {
 pub enum InboxEvent {
     /// New items arrived in a workspace.
     Arrived { workspace_id: String, count: u32 },
+    /// Something in the database changed that this process did not announce (the CLI or a
+    /// daemon marked or synced items): lists and counts should be read again.
+    Changed {},
     /// A rule asked to be told about this item.
     Notify {
         workspace_id: String,
@@ -255,6 +258,33 @@ impl Inbox {
     /// New items and rule notifications, for the window and desktop notifications.
     pub fn subscribe(&self) -> tokio::sync::broadcast::Receiver<InboxEvent> {
         self.events.subscribe()
+    }
+
+    /// Sends [`InboxEvent::Changed`] whenever another connection committed to the database,
+    /// looking every `every`; runs until the database can no longer be read. Does nothing for
+    /// an in-memory store.
+    pub async fn watch_other_writers(&self, every: std::time::Duration) {
+        let mut watcher = match self.store.watcher().await {
+            Ok(Some(w)) => w,
+            Ok(None) => return,
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot watch the database for changes");
+                return;
+            }
+        };
+        loop {
+            tokio::time::sleep(every).await;
+            match watcher.changed().await {
+                Ok(true) => {
+                    let _ = self.events.send(InboxEvent::Changed {});
+                }
+                Ok(false) => {}
+                Err(e) => {
+                    tracing::info!(error = %e, "stopped watching the database for changes");
+                    return;
+                }
+            }
+        }
     }
 
     /// Applies the workspace's rules to items that just arrived (labels, done, important), in

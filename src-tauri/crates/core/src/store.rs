@@ -38,6 +38,8 @@ pub enum StoreError {
 #[derive(Debug, Clone)]
 pub struct Store {
     pool: SqlitePool,
+    /// The file (none for an in-memory store).
+    path: Option<std::path::PathBuf>,
 }
 
 impl Store {
@@ -65,7 +67,10 @@ impl Store {
             })?;
         MIGRATOR.run(&pool).await?;
         tracing::debug!(path = %path.display(), "store opened");
-        Ok(Self { pool })
+        Ok(Self {
+            pool,
+            path: Some(path.to_path_buf()),
+        })
     }
 
     /// A private in-memory database with all migrations (unit tests).
@@ -77,16 +82,55 @@ impl Store {
             .connect_with(options)
             .await?;
         MIGRATOR.run(&pool).await?;
-        Ok(Self { pool })
+        Ok(Self { pool, path: None })
     }
 
     pub fn pool(&self) -> &SqlitePool {
         &self.pool
     }
 
+    /// A read-only connection of its own, outside the pool, to tell when *another*
+    /// connection (another process, or this one's pool) committed: SQLite's `data_version`
+    /// changes then. `None` for an in-memory store.
+    pub async fn watcher(&self) -> Result<Option<Watcher>, StoreError> {
+        let Some(path) = &self.path else {
+            return Ok(None);
+        };
+        let options = SqliteConnectOptions::new()
+            .filename(path)
+            .read_only(true)
+            .busy_timeout(Duration::from_secs(5));
+        let mut conn = sqlx::ConnectOptions::connect(&options).await?;
+        let version = data_version(&mut conn).await?;
+        Ok(Some(Watcher { conn, version }))
+    }
+
     pub async fn close(&self) {
         self.pool.close().await;
     }
+}
+
+/// See [`Store::watcher`].
+#[derive(Debug)]
+pub struct Watcher {
+    conn: sqlx::SqliteConnection,
+    version: i64,
+}
+
+impl Watcher {
+    /// Whether anything was committed by another connection since the last call.
+    pub async fn changed(&mut self) -> Result<bool, StoreError> {
+        let now = data_version(&mut self.conn).await?;
+        let changed = now != self.version;
+        self.version = now;
+        Ok(changed)
+    }
+}
+
+async fn data_version(conn: &mut sqlx::SqliteConnection) -> Result<i64, StoreError> {
+    Ok(sqlx::query_scalar("PRAGMA data_version")
+        .fetch_one(conn)
+        .await?)
 }
 
 /// The highest schema version this build knows.

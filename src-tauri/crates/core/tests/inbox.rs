@@ -397,4 +397,106 @@ async fn rules_label_mark_and_notify_as_items_arrive() {
         [("Bestellungen".to_string(), "emil.bsky.social".to_string())]
     );
     assert_eq!(rules.list(&ws).await.unwrap().len(), 2);
+
+    // The sidebar's count and the label filter's choices: the Bluesky like is done, so three
+    // are unread; "Bestellung" is used once, a rule's label that matched nothing yet is listed
+    // with 0.
+    rules
+        .save(NewRule {
+            id: None,
+            workspace_id: ws.clone(),
+            name: "Lob".into(),
+            conditions: RuleConditions {
+                text_contains: Some("danke".into()),
+                ..Default::default()
+            },
+            actions: RuleActions {
+                label: Some("Lob".into()),
+                ..Default::default()
+            },
+            enabled: true,
+        })
+        .await
+        .unwrap();
+    let summary = inbox.summary(&ws).await.unwrap();
+    assert_eq!(summary.unread, 3);
+    let labels: Vec<(&str, u32)> = summary
+        .labels
+        .iter()
+        .map(|l| (l.label.as_str(), l.count))
+        .collect();
+    assert_eq!(labels, [("Bestellung", 1), ("Lob", 0)]);
+    let ids: Vec<String> = all.iter().take(2).map(|i| i.id.clone()).collect();
+    inbox
+        .change(
+            &ids,
+            &InboxChange {
+                read: Some(true),
+                add_label: Some("Später".into()),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    let summary = inbox.summary(&ws).await.unwrap();
+    let expected = all.iter().skip(2).filter(|i| !i.read && !i.done).count();
+    assert_eq!(summary.unread as usize, expected, "{summary:?}");
+    assert!(expected < 3);
+    assert!(
+        summary
+            .labels
+            .iter()
+            .any(|l| l.label == "Später" && l.count == 2)
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn changes_by_another_process_are_announced() {
+    use postwerk_core::inbox::InboxEvent;
+    let (dir, core, ws, masto, _) = core_with_accounts().await;
+    let inbox = core.inbox().clone();
+    inbox
+        .ingest(&[item(
+            &masto,
+            1,
+            InboxKind::Mention,
+            "bob@x.example",
+            "Hallo",
+        )])
+        .await
+        .unwrap();
+    let mut events = inbox.subscribe();
+    let watching = inbox.clone();
+    let watch = tokio::spawn(async move {
+        watching
+            .watch_other_writers(std::time::Duration::from_millis(50))
+            .await;
+    });
+    // Quiet: nothing is announced.
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    assert!(events.try_recv().is_err());
+    // Another process (the CLI) opens the same file and marks the item done.
+    let other =
+        postwerk_core::store::Store::open(&AppPaths::at(dir.path().join("data")).database())
+            .await
+            .unwrap();
+    sqlx::query("UPDATE inbox_items SET done = 1")
+        .execute(other.pool())
+        .await
+        .unwrap();
+    let event = tokio::time::timeout(std::time::Duration::from_secs(5), events.recv())
+        .await
+        .expect("announced")
+        .unwrap();
+    assert_eq!(event, InboxEvent::Changed {});
+    let page = inbox
+        .list(&InboxFilter {
+            workspace_id: ws,
+            done: Some(false),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert!(page.items.is_empty());
+    watch.abort();
 }
