@@ -84,16 +84,26 @@ export const commands = {
 	changeInbox: (ids: string[], change: InboxChange) => typedError<number, IpcError>(__TAURI_INVOKE("change_inbox", { ids, change })),
 	/**  Reads new notifications of a workspace's accounts now. */
 	syncInbox: (workspaceId: string) => typedError<SyncReport[], IpcError>(__TAURI_INVOKE("sync_inbox", { workspaceId })),
-	/**  Answers an inbox item; kept in the outbox and sent later when the network does not answer. */
-	replyInbox: (itemId: string, text: string) => typedError<ReplyOutcome, IpcError>(__TAURI_INVOKE("reply_inbox", { itemId, text })),
+	/**
+	 *  Answers an inbox item, or another post of its conversation (`to`); kept in the outbox and
+	 *  sent later when the network does not answer.
+	 */
+	replyInbox: (itemId: string, text: string, to: PostRef | null) => typedError<ReplyOutcome, IpcError>(__TAURI_INVOKE("reply_inbox", { itemId, text, to })),
+	/**  The length check of a reply as it will be sent (the reply box's counter). */
+	checkReply: (itemId: string, text: string, to: PostRef | null) => typedError<TextCheck, IpcError>(__TAURI_INVOKE("check_reply", { itemId, text, to })),
+	/**  The unread count and the labels of a workspace's inbox. */
+	inboxSummary: (workspaceId: string) => typedError<InboxSummary, IpcError>(__TAURI_INVOKE("inbox_summary", { workspaceId })),
 	listInboxRules: (workspaceId: string) => typedError<InboxRule[], IpcError>(__TAURI_INVOKE("list_inbox_rules", { workspaceId })),
 	/**  Adds or changes an inbox rule (applied to items as they arrive). */
 	saveInboxRule: (rule: NewRule) => typedError<InboxRule, IpcError>(__TAURI_INVOKE("save_inbox_rule", { rule })),
 	deleteInboxRule: (id: string) => typedError<null, IpcError>(__TAURI_INVOKE("delete_inbox_rule", { id })),
 	/**  The conversation around an inbox item, oldest first. */
 	inboxThread: (itemId: string) => typedError<ThreadPost[], IpcError>(__TAURI_INVOKE("inbox_thread", { itemId })),
-	/**  Likes (favourites) or reposts (boosts) the post an inbox item is about. */
-	reactInbox: (itemId: string, reaction: Reaction) => typedError<null, IpcError>(__TAURI_INVOKE("react_inbox", { itemId, reaction })),
+	/**
+	 *  Likes (favourites) or reposts (boosts) the post an inbox item is about, or another post
+	 *  of its conversation (`post`); `on: false` takes it back.
+	 */
+	reactInbox: (itemId: string, post: PostRef | null, reaction: Reaction, on: boolean) => typedError<null, IpcError>(__TAURI_INVOKE("react_inbox", { itemId, post, reaction, on })),
 };
 
 /** Events */
@@ -284,6 +294,11 @@ export type InboxChanged = InboxEvent;
 export type InboxEvent = 
 /**  New items arrived in a workspace. */
 { kind: "arrived"; workspaceId: string; count: number } | 
+/**
+ *  Something in the database changed that this process did not announce (the CLI or a
+ *  daemon marked or synced items): lists and counts should be read again.
+ */
+{ kind: "changed" } | 
 /**  A rule asked to be told about this item. */
 { kind: "notify"; workspaceId: string; rule: string; author: string; text: string };
 
@@ -341,6 +356,18 @@ export type InboxRule = {
 	enabled: boolean,
 };
 
+/**  What the sidebar and the filters show without loading the list. */
+export type InboxSummary = {
+	/**
+	 *  Items neither read nor done (the sidebar's badge), counted up to
+	 *  [`UNREAD_COUNT_CAP`]: a badge says "99+" long before, and counting a million unread
+	 *  items would take tens of milliseconds on every change.
+	 */
+	unread: number,
+	/**  Every label in use or given by a rule, by name, with how many items carry it. */
+	labels: LabelCount[],
+};
+
 export type IpcError = {
 	code: ErrorCode,
 	message: string,
@@ -353,6 +380,11 @@ export type KeychainStatus = {
 	backend: string | null,
 	/**  Why it is not available and what to install or start. */
 	problem: string | null,
+};
+
+export type LabelCount = {
+	label: string,
+	count: number,
 };
 
 /**  UI language: follow the OS, or a fixed one. */
@@ -431,6 +463,16 @@ export type PendingSignIn = {
 	authorizeUrl: string,
 	/**  The normalised instance. */
 	instance: string,
+};
+
+/**
+ *  A post of the conversation to answer or react to instead of the item's own, as
+ *  [`Publisher::thread`] gave it.
+ */
+export type PostRef = {
+	id: string,
+	cid: string | null,
+	authorHandle: string,
 };
 
 /**  What the scheduler tells the app (desktop notifications, the tray). */
@@ -653,6 +695,11 @@ export type ThreadPost = {
 	isSubject: boolean,
 	/**  How many levels below the first post shown. */
 	depth: number,
+	/**  Bluesky: the post's CID (a reply or like names the post by URI and CID). */
+	cid: string | null,
+	/**  Whether the account liked (favourited) / reposted (boosted) it. */
+	liked: boolean,
+	reposted: boolean,
 };
 
 /**

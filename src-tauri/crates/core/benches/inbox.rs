@@ -168,6 +168,39 @@ fn main() {
             ms(percentile(&search, 50.0)),
             ms(percentile(&search, 95.0))
         );
+        // The sidebar's badge and the label filter: 10,000 items labelled, every item unread
+        // (the worst case for the count).
+        let labelled: Vec<String> = core
+            .inbox()
+            .list(&InboxFilter { workspace_id: ws.clone(), limit: Some(500), ..Default::default() })
+            .await
+            .unwrap()
+            .items
+            .into_iter()
+            .map(|i| i.id)
+            .collect();
+        for (k, chunk) in labelled.chunks(50).enumerate() {
+            let change = postwerk_core::inbox::InboxChange {
+                add_label: Some(format!("Label {}", k % 5)),
+                ..Default::default()
+            };
+            core.inbox().change(chunk, &change).await.unwrap();
+        }
+        let mut summary = Vec::new();
+        let mut unread = 0;
+        for _ in 0..50 {
+            let t = Instant::now();
+            let s = core.inbox().summary(&ws).await.unwrap();
+            summary.push(t.elapsed());
+            unread = s.unread;
+            assert_eq!(s.labels.len(), 5);
+        }
+        summary.sort();
+        println!(
+            "  summary (unread count, capped at {unread}, and 5 labels over {total} unread items): p50 {}, p95 {}",
+            ms(percentile(&summary, 50.0)),
+            ms(percentile(&summary, 95.0))
+        );
         let size = std::fs::metadata(dir.path().join("data/postwerk.db")).map(|m| m.len()).unwrap_or(0);
         println!("  database: {:.0} MB", size as f64 / 1e6);
         core.close().await;
