@@ -244,6 +244,10 @@ pub struct Inbox {
     store: Store,
     rules: crate::inbox_rules::Rules,
     events: tokio::sync::broadcast::Sender<InboxEvent>,
+    /// One sync per account at a time.
+    syncing: std::sync::Arc<
+        std::sync::Mutex<std::collections::HashMap<String, std::sync::Arc<tokio::sync::Mutex<()>>>>,
+    >,
 }
 
 impl Inbox {
@@ -252,7 +256,20 @@ impl Inbox {
             rules: crate::inbox_rules::Rules::new(store.clone()),
             store,
             events: tokio::sync::broadcast::channel(256).0,
+            syncing: std::sync::Arc::default(),
         }
+    }
+
+    /// Held while an account is synced (see [`crate::inbox_sync::sync_account`]).
+    pub async fn sync_lock(&self, account_id: &str) -> tokio::sync::OwnedMutexGuard<()> {
+        let lock = self
+            .syncing
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .entry(account_id.to_string())
+            .or_default()
+            .clone();
+        lock.lock_owned().await
     }
 
     pub fn rules(&self) -> &crate::inbox_rules::Rules {

@@ -617,6 +617,30 @@ pub async fn sync_mastodon(
     Ok(new_items)
 }
 
+/// Reads one account's new items (notifications, direct messages) into the inbox. One sync
+/// per account at a time: a second (the stream's while the periodic one runs) waits, then
+/// finds little left to read.
+pub async fn sync_account(
+    inbox: &Inbox,
+    accounts: &Accounts,
+    http: &HttpClient,
+    account: &Account,
+    now: DateTime<Utc>,
+) -> Result<u32> {
+    let _one_at_a_time = inbox.sync_lock(&account.id).await;
+    match account.network {
+        NetworkKind::Mastodon => sync_mastodon(inbox, accounts, http, account, now).await,
+        NetworkKind::Bluesky => {
+            let n = sync_bluesky(inbox, accounts, account, now).await?;
+            Ok(n + sync_bluesky_chat(inbox, accounts, account, now).await?)
+        }
+        other => Err(Error::invalid(
+            "network",
+            format!("the inbox does not read {} yet", other.display_name()),
+        )),
+    }
+}
+
 /// Syncs every account of a workspace (or all); one report per account. An account whose
 /// network asked to wait (429) is skipped until then; a `periodic` sync also backs off after
 /// other failures (1 min doubling to 30 min), a sync the user asked for tries at once.
@@ -669,19 +693,7 @@ pub async fn sync_all(
             });
             continue;
         }
-        let result = match account.network {
-            NetworkKind::Mastodon => sync_mastodon(inbox, accounts, http, &account, now).await,
-            NetworkKind::Bluesky => match sync_bluesky(inbox, accounts, &account, now).await {
-                Ok(n) => sync_bluesky_chat(inbox, accounts, &account, now)
-                    .await
-                    .map(|m| n + m),
-                Err(e) => Err(e),
-            },
-            other => Err(Error::invalid(
-                "network",
-                format!("the inbox does not read {} yet", other.display_name()),
-            )),
-        };
+        let result = sync_account(inbox, accounts, http, &account, now).await;
         match &result {
             Ok(_) => {
                 inbox.clear_cursor(&account.id, STREAM_NOT_BEFORE).await?;

@@ -274,25 +274,14 @@ impl Core {
     /// Reads one account's new notifications and messages into the inbox.
     pub async fn sync_inbox_account(&self, account_id: &str) -> Result<u32> {
         let account = self.accounts.get(account_id).await?;
-        let now = self.publisher.clock().now();
-        match account.network {
-            postwerk_networks::NetworkKind::Mastodon => {
-                inbox_sync::sync_mastodon(&self.inbox, &self.accounts, &self.http, &account, now)
-                    .await
-            }
-            postwerk_networks::NetworkKind::Bluesky => {
-                let n =
-                    inbox_sync::sync_bluesky(&self.inbox, &self.accounts, &account, now).await?;
-                Ok(
-                    n + inbox_sync::sync_bluesky_chat(&self.inbox, &self.accounts, &account, now)
-                        .await?,
-                )
-            }
-            other => Err(Error::invalid(
-                "network",
-                format!("the inbox does not read {} yet", other.display_name()),
-            )),
-        }
+        inbox_sync::sync_account(
+            &self.inbox,
+            &self.accounts,
+            &self.http,
+            &account,
+            self.publisher.clock().now(),
+        )
+        .await
     }
 
     /// Reads new notifications of every account of a workspace (or all) into the inbox.

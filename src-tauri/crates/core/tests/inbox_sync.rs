@@ -996,3 +996,36 @@ async fn mastodon_conversations_are_paged_by_the_link_header_and_resumed_from_th
     assert_eq!(later, 3);
     assert_eq!(count(&env).await, 46);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_syncs_of_one_account_at_once_read_the_backfill_once() {
+    let env = env().await;
+    env.mastodon.add_notification(
+        "mention",
+        "bob@other.example",
+        Some("<p>@ada Hallo</p>"),
+        None,
+        None,
+    );
+    // The stream's sync on connecting and the periodic one start together.
+    env.mastodon
+        .set_latency(std::time::Duration::from_millis(40));
+    let (a, b) = tokio::join!(
+        env.core.sync_inbox_account(&env.masto_account),
+        env.core.sync_inbox_account(&env.masto_account)
+    );
+    assert_eq!(a.unwrap() + b.unwrap(), 1);
+    let backfills = env
+        .mastodon
+        .requests()
+        .iter()
+        .filter(|r| {
+            r.path == "/api/v1/notifications"
+                && !r.query.as_deref().unwrap_or_default().contains("min_id")
+        })
+        .count();
+    assert_eq!(
+        backfills, 1,
+        "the second sync went on from the first one's cursor"
+    );
+}
