@@ -26,6 +26,7 @@ function boot(options: { list?: ReturnType<typeof workspace>[]; language?: Langu
   api.listAccounts.mockResolvedValue([]);
   api.checkAccounts.mockResolvedValue([]);
   api.networkCatalog.mockResolvedValue([]);
+  api.inboxSummary.mockResolvedValue({ unread: 0, labels: [] });
 }
 
 const label = (id: string) => screen.getByTestId(id).textContent?.trim();

@@ -192,6 +192,9 @@ export function threadPost(overrides: Partial<ThreadPost> = {}): ThreadPost {
     url: null,
     isSubject: false,
     depth: 0,
+    cid: null,
+    liked: false,
+    reposted: false,
     ...overrides,
   };
 }

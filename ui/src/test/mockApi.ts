@@ -53,6 +53,8 @@ export function createMockApi() {
     changeInbox: vi.fn(),
     syncInbox: vi.fn(),
     replyInbox: vi.fn(),
+    checkReply: vi.fn(),
+    inboxSummary: vi.fn(),
     inboxThread: vi.fn(),
     reactInbox: vi.fn(),
     listInboxRules: vi.fn(),

@@ -8,6 +8,8 @@ export const inboxCommands = {
   changeInbox: (...args: Parameters<typeof commands.changeInbox>) => commands.changeInbox(...args),
   syncInbox: (...args: Parameters<typeof commands.syncInbox>) => commands.syncInbox(...args),
   replyInbox: (...args: Parameters<typeof commands.replyInbox>) => commands.replyInbox(...args),
+  checkReply: (...args: Parameters<typeof commands.checkReply>) => commands.checkReply(...args),
+  inboxSummary: (...args: Parameters<typeof commands.inboxSummary>) => commands.inboxSummary(...args),
   inboxThread: (...args: Parameters<typeof commands.inboxThread>) => commands.inboxThread(...args),
   reactInbox: (...args: Parameters<typeof commands.reactInbox>) => commands.reactInbox(...args),
   listInboxRules: (...args: Parameters<typeof commands.listInboxRules>) => commands.listInboxRules(...args),
@@ -16,7 +18,8 @@ export const inboxCommands = {
 };
 
 /**
- * Calls `callback` for every inbox event (new items arrived, a rule asked to notify).
+ * Calls `callback` for every inbox event (new items arrived, a rule asked to notify, the
+ * database changed).
  * Resolves with a function that stops listening. Never rejects: without the Tauri runtime
  * (a plain browser) nothing is heard and the stop function does nothing.
  */

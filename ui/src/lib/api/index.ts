@@ -10,12 +10,14 @@ import {
   type InboxFilter,
   type InboxPage,
   type InboxRule,
+  type InboxSummary,
   type KeychainStatus,
   type Language,
   type NetworkInfo,
   type NewRule,
   type NewWorkspace,
   type PendingSignIn,
+  type PostRef,
   type PublishEvent,
   type QueueItem,
   type QueueSlot,
@@ -28,6 +30,7 @@ import {
   type Settings,
   type StartMastodon,
   type SyncReport,
+  type TextCheck,
   type ThreadPost,
   type TimeCheck,
   type Workspace,
@@ -59,13 +62,16 @@ export type {
   InboxKind,
   InboxPage,
   InboxRule,
+  InboxSummary,
   KeychainStatus,
+  LabelCount,
   Language,
   NetworkInfo,
   NetworkKind,
   NewRule,
   NewWorkspace,
   PendingSignIn,
+  PostRef,
   PublishEvent,
   QueueItem,
   QueueSlot,
@@ -227,13 +233,25 @@ export const api = {
     ),
   /** Reads new notifications of the workspace's accounts now (network calls: may be slow). */
   syncInbox: (workspaceId: string): Promise<SyncReport[]> => unwrap(() => inboxCommands.syncInbox(workspaceId)),
-  /** Answers an item: sent, queued (sent when the network answers) or failed. */
-  replyInbox: (itemId: string, text: string): Promise<ReplyOutcome> => unwrap(() => inboxCommands.replyInbox(itemId, text)),
+  /**
+   * Answers an item, or another post of its conversation (`to`): sent, queued (sent when the
+   * network answers) or failed.
+   */
+  replyInbox: (itemId: string, text: string, to: PostRef | null): Promise<ReplyOutcome> =>
+    unwrap(() => inboxCommands.replyInbox(itemId, text, to)),
+  /** Measures a reply exactly as it will be sent (the handle Mastodon puts in front, a DM's limit). */
+  checkReply: (itemId: string, text: string, to: PostRef | null): Promise<TextCheck> =>
+    unwrap(() => inboxCommands.checkReply(itemId, text, to)),
+  /** The workspace's unread count (items neither read nor done) and its labels with counts. */
+  inboxSummary: (workspaceId: string): Promise<InboxSummary> => unwrap(() => inboxCommands.inboxSummary(workspaceId)),
   /** The conversation around an item, oldest first (asks the network). */
   inboxThread: (itemId: string): Promise<ThreadPost[]> => unwrap(() => inboxCommands.inboxThread(itemId)),
-  /** Likes or reposts the post an item is about. */
-  reactInbox: async (itemId: string, reaction: Reaction): Promise<void> => {
-    await unwrap(() => inboxCommands.reactInbox(itemId, reaction));
+  /**
+   * Likes or reposts the post an item is about, or another post of its conversation (`post`);
+   * `on: false` takes the like or repost back.
+   */
+  reactInbox: async (itemId: string, post: PostRef | null, reaction: Reaction, on: boolean): Promise<void> => {
+    await unwrap(() => inboxCommands.reactInbox(itemId, post, reaction, on));
   },
   listInboxRules: (workspaceId: string): Promise<InboxRule[]> => unwrap(() => inboxCommands.listInboxRules(workspaceId)),
   /** Adds (`id === null`) or changes a rule; refused with the field and reason when invalid. */
@@ -241,7 +259,7 @@ export const api = {
   deleteInboxRule: async (id: string): Promise<void> => {
     await unwrap(() => inboxCommands.deleteInboxRule(id));
   },
-  /** Listens to the inbox (items arrived, a rule notified); resolves with a stop function. */
+  /** Listens to the inbox (items arrived, a rule notified, the database changed); resolves with a stop function. */
   onInboxEvent: (callback: (event: InboxEvent) => void): Promise<() => void> => onInboxEvent(callback),
 };
 

@@ -11,12 +11,15 @@ import Users from "@lucide/svelte/icons/users";
 import type { MessageKey } from "$lib/i18n";
 import type { Screen } from "$lib/stores/navigation.svelte";
 
-export type NavItem = { screen: Screen; label: MessageKey; icon: Component<LucideProps> };
+/** A number shown beside an entry: `inboxUnread` is the current workspace's unread items. */
+export type NavBadge = "inboxUnread";
+
+export type NavItem = { screen: Screen; label: MessageKey; icon: Component<LucideProps>; badge?: NavBadge };
 
 export const MAIN_NAV: readonly NavItem[] = [
   { screen: "compose", label: "nav.compose", icon: SquarePen },
   { screen: "calendar", label: "nav.calendar", icon: CalendarDays },
-  { screen: "inbox", label: "nav.inbox", icon: Inbox },
+  { screen: "inbox", label: "nav.inbox", icon: Inbox, badge: "inboxUnread" },
   { screen: "listening", label: "nav.listening", icon: Radar },
   { screen: "contacts", label: "nav.contacts", icon: Users },
   { screen: "analytics", label: "nav.analytics", icon: ChartColumn },
@@ -24,5 +27,10 @@ export const MAIN_NAV: readonly NavItem[] = [
 ];
 
 export const SETTINGS_NAV: NavItem = { screen: "settings", label: "nav.settings", icon: Settings };
+
+/** What a badge shows: the count up to 99, then "99+". */
+export function badgeText(count: number): string {
+  return count > 99 ? "99+" : String(count);
+}
 
 export const ALL_NAV: readonly NavItem[] = [...MAIN_NAV, SETTINGS_NAV];

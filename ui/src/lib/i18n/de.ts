@@ -17,6 +17,8 @@ const de: Messages = {
     analytics: "Analysen",
     accounts: "Konten",
     settings: "Einstellungen",
+    withUnread_one: "{label}, {count} ungelesener Eintrag",
+    withUnread_other: "{label}, {count} ungelesene Einträge",
   },
   common: {
     cancel: "Abbrechen",
@@ -626,6 +628,7 @@ const de: Messages = {
     conversations: "Unterhaltungen (Erwähnungen, Antworten, Zitate, DMs)",
     label: "Label",
     anyLabel: "Alle Labels",
+    labelWithCount: "{label} ({count})",
     clearFilters: "Filter zurücksetzen",
     kinds: {
       mention: "Erwähnung",
@@ -685,12 +688,21 @@ const de: Messages = {
     repost: "Teilen",
     reposted: "Geteilt",
     repostFailed: "Der Beitrag konnte nicht geteilt werden",
+    unlikeFailed: "„Gefällt mir“ konnte nicht zurückgenommen werden",
+    unrepostFailed: "Das Teilen konnte nicht rückgängig gemacht werden",
     openWeb: "Im Web öffnen",
     openPost: "Diesen Beitrag im Browser öffnen",
     threadLoading: "Unterhaltung wird geladen …",
     threadFailed: "Die Unterhaltung konnte nicht geladen werden",
     threadLabel: "Unterhaltung",
     thisItem: "(der geöffnete Eintrag)",
+    post: {
+      reply: "Auf den Beitrag von {handle} antworten",
+      replyShort: "Antworten",
+      like: "Beitrag von {handle}: Gefällt mir",
+      repost: "Beitrag von {handle} teilen",
+      isTarget: "(deine Antwort geht an diesen Beitrag)",
+    },
     labels: {
       title: "Labels",
       new: "Neues Label",
@@ -702,6 +714,8 @@ const de: Messages = {
     reply: {
       label: "Antwort an {handle}",
       labelDm: "Nachricht an {handle}",
+      labelTo: "Antwort auf den Beitrag von {handle}",
+      backToItem: "Stattdessen {handle} antworten",
       placeholder: "Schreib deine Antwort (sie geht auf {network} raus)",
       send: "Senden",
       sending: "Wird gesendet …",

@@ -17,6 +17,8 @@ const en = {
     analytics: "Analytics",
     accounts: "Accounts",
     settings: "Settings",
+    withUnread_one: "{label}, {count} unread",
+    withUnread_other: "{label}, {count} unread",
   },
   common: {
     cancel: "Cancel",
@@ -624,6 +626,7 @@ const en = {
     conversations: "Conversations (mentions, replies, quotes, DMs)",
     label: "Label",
     anyLabel: "Any label",
+    labelWithCount: "{label} ({count})",
     clearFilters: "Clear filters",
     kinds: {
       mention: "Mention",
@@ -683,12 +686,21 @@ const en = {
     repost: "Repost",
     reposted: "Reposted",
     repostFailed: "Couldn’t repost the post",
+    unlikeFailed: "Couldn’t take back the like",
+    unrepostFailed: "Couldn’t undo the repost",
     openWeb: "Open on the web",
     openPost: "Open this post in the browser",
     threadLoading: "Loading the conversation…",
     threadFailed: "Couldn’t load the conversation",
     threadLabel: "Conversation",
     thisItem: "(the item you opened)",
+    post: {
+      reply: "Reply to the post by {handle}",
+      replyShort: "Reply",
+      like: "Like the post by {handle}",
+      repost: "Repost the post by {handle}",
+      isTarget: "(your reply answers this post)",
+    },
     labels: {
       title: "Labels",
       new: "New label",
@@ -700,6 +712,8 @@ const en = {
     reply: {
       label: "Reply to {handle}",
       labelDm: "Message to {handle}",
+      labelTo: "Replying to {handle}",
+      backToItem: "Answer {handle} instead",
       placeholder: "Write your answer (it goes out on {network})",
       send: "Send",
       sending: "Sending…",

@@ -11,7 +11,7 @@ vi.mock("$lib/api", async (importOriginal) => {
   return { ...actual, api };
 });
 
-import { AppError, type CheckInput, type InboxChange, type InboxEvent, type InboxFilter, type InboxItem, type InboxPage, type TargetCheck } from "$lib/api";
+import { AppError, type InboxChange, type InboxEvent, type InboxFilter, type InboxItem, type InboxPage, type PostRef, type TextCheck } from "$lib/api";
 import { setLocale } from "$lib/i18n";
 import { inboxView } from "$lib/stores/inbox.svelte";
 import { navigation } from "$lib/stores/navigation.svelte";
@@ -71,15 +71,9 @@ const currentId = () => rows().find((r) => r.getAttribute("aria-current") === "t
 const press = (key: string, init: KeyboardEventInit = {}) => fireEvent.keyDown(document.body, { key, ...init });
 const lastFilter = (): InboxFilter => api.listInbox.mock.calls.at(-1)![0];
 
-function textCheck(text: string, limit: number): TargetCheck {
+function textCheck(text: string, limit: number): TextCheck {
   const length = Array.from(text).length;
-  return {
-    accountId: "acc-2",
-    network: "mastodon",
-    parts: [{ network: "mastodon", length, limit, ok: length <= limit, overBy: Math.max(0, length - limit), unit: "graphemes", bytes: null, byteLimit: null, message: null }],
-    media: [],
-    ok: length <= limit,
-  };
+  return { network: "mastodon", length, limit, ok: length <= limit, overBy: Math.max(0, length - limit), unit: "graphemes", bytes: null, byteLimit: null, message: null };
 }
 
 function emit(event: InboxEvent) {
@@ -95,7 +89,8 @@ beforeEach(() => {
   api.onInboxEvent.mockResolvedValue(() => {});
   api.changeInbox.mockImplementation(async (ids: string[]) => ids.length);
   api.inboxThread.mockResolvedValue([]);
-  api.checkPost.mockImplementation(async (input: CheckInput) => [textCheck(input.text, 500)]);
+  api.checkReply.mockImplementation(async (_itemId: string, text: string) => textCheck(text, 500));
+  api.inboxSummary.mockResolvedValue({ unread: 0, labels: [] });
   serve([]);
 });
 
@@ -305,6 +300,42 @@ describe("inbox list", () => {
   });
 });
 
+describe("inbox summary", () => {
+  it("offers the summary's labels with their counts, even when no loaded item carries them", async () => {
+    api.inboxSummary.mockResolvedValue({ unread: 3, labels: [{ label: "Bestellung", count: 2 }, { label: "Reklamation", count: 4 }] });
+    serve([inboxItem({ id: "2", labels: ["Bestellung"] }), inboxItem({ id: "1" })]);
+    render(InboxScreen);
+    await screen.findAllByTestId("inbox-row");
+    expect(api.inboxSummary).toHaveBeenCalledWith("ws-1");
+    const filter = await screen.findByTestId<HTMLSelectElement>("inbox-label-filter");
+    await vi.waitFor(() => expect([...filter.options].map((o) => o.value)).toEqual(["", "Bestellung", "Reklamation"]));
+    expect([...filter.options].map((o) => o.textContent?.trim())).toEqual(["Any label", "Bestellung (2)", "Reklamation (4)"]);
+
+    filter.value = "Reklamation";
+    await fireEvent.change(filter);
+    await vi.waitFor(() => expect(lastFilter()).toMatchObject({ label: "Reklamation" }));
+    // Still offered (and chosen) while the list shows nothing.
+    await vi.waitFor(() => expect(screen.getByTestId("inbox-empty").dataset.empty).toBe("filtered"));
+    expect(screen.getByTestId<HTMLSelectElement>("inbox-label-filter").value).toBe("Reklamation");
+  });
+
+  it("reads the list and the summary again when the core says the database changed", async () => {
+    serve([inboxItem({ id: "1" })]);
+    render(InboxScreen);
+    await screen.findAllByTestId("inbox-row");
+    await vi.waitFor(() => expect(api.inboxSummary).toHaveBeenCalledTimes(1));
+
+    // The CLI marked item 1 read and a daemon synced item 2.
+    serve([inboxItem({ id: "2", authorName: "Neu" }), inboxItem({ id: "1", read: true })]);
+    api.inboxSummary.mockResolvedValue({ unread: 1, labels: [{ label: "Neu", count: 1 }] });
+    emit({ kind: "changed" });
+    await vi.waitFor(() => expect(rows().map((r) => r.dataset.id)).toEqual(["2", "1"]));
+    expect(row("1").dataset.read).toBe("true");
+    await vi.waitFor(() => expect(api.inboxSummary).toHaveBeenCalledTimes(2));
+    await vi.waitFor(() => expect([...screen.getByTestId<HTMLSelectElement>("inbox-label-filter").options].map((o) => o.value)).toEqual(["", "Neu"]));
+  });
+});
+
 describe("inbox actions", () => {
   it("moves with j and k, marks done with e and moves on, opens with Enter, replies with r, closes with Escape", async () => {
     serve([inboxItem({ id: "3", text: "Drei" }), inboxItem({ id: "2", text: "Zwei" }), inboxItem({ id: "1", text: "Eins" })]);
@@ -487,28 +518,33 @@ describe("conversation", () => {
     expect(within(panel).getByTestId("thread-content").textContent).toBe("@ada Habt ihr am Sonntag offen?");
 
     await fireEvent.click(within(panel).getByTestId("conversation-like"));
-    expect(api.reactInbox).toHaveBeenCalledWith("1", "like");
+    expect(api.reactInbox).toHaveBeenCalledWith("1", null, "like", true);
     await vi.waitFor(() => expect(within(panel).getByTestId("conversation-like").getAttribute("aria-pressed")).toBe("true"));
     expect(within(panel).getByTestId("conversation-like").textContent).toContain("Liked");
+    // The item's own post shows the same.
+    expect(within(panel).getByTestId("post-like").getAttribute("aria-pressed")).toBe("true");
     api.reactInbox.mockRejectedValueOnce(new AppError("network_unavailable", "other.example did not answer"));
     await fireEvent.click(within(panel).getByTestId("conversation-repost"));
-    expect(await within(panel).findByRole("alert")).toBeTruthy();
-    expect(within(panel).getByRole("alert").textContent).toContain("Couldn’t repost the post: The network could not be reached: other.example did not answer");
+    expect(api.reactInbox).toHaveBeenLastCalledWith("1", null, "repost", true);
+    await vi.waitFor(() =>
+      expect(toasts.items.at(-1)).toMatchObject({ tone: "error", title: "Couldn’t repost the post", detail: "The network could not be reached: other.example did not answer" }),
+    );
+    expect(within(panel).getByTestId("conversation-repost").getAttribute("aria-pressed")).toBe("false");
+
+    // A second click takes the like back.
+    await fireEvent.click(within(panel).getByTestId("conversation-like"));
+    expect(api.reactInbox).toHaveBeenLastCalledWith("1", null, "like", false);
+    await vi.waitFor(() => expect(within(panel).getByTestId("conversation-like").getAttribute("aria-pressed")).toBe("false"));
   });
 
-  it("counts the reply like the composer, sends with Ctrl+Enter and says it is queued", async () => {
+  it("counts the reply as the core will send it, sends with Ctrl+Enter and says it is queued", async () => {
     const panel = await openFirst();
     const text = within(panel).getByTestId<HTMLTextAreaElement>("reply-text");
     await fireEvent.input(text, { target: { value: "Ja, von 8 bis 12 Uhr. Bis Sonntag!!!!" } });
     const counter = within(panel).getByTestId("reply-counter");
     await vi.waitFor(() => expect(counter.textContent?.trim()).toBe("37 / 500"));
-    expect(api.checkPost).toHaveBeenLastCalledWith({
-      workspaceId: "ws-1",
-      text: "Ja, von 8 bis 12 Uhr. Bis Sonntag!!!!",
-      spoiler: "",
-      media: [],
-      targets: [{ accountId: "acc-2", textOverride: null, threadParts: null }],
-    });
+    expect(api.checkReply).toHaveBeenLastCalledWith("1", "Ja, von 8 bis 12 Uhr. Bis Sonntag!!!!", null);
+    expect(api.checkPost).not.toHaveBeenCalled();
     expect(counter.dataset.ok).toBe("true");
 
     // Too long: red, and Send waits.
@@ -523,7 +559,7 @@ describe("conversation", () => {
     await vi.waitFor(() => expect(counter.dataset.ok).toBe("true"));
     api.replyInbox.mockResolvedValue({ outboxId: "o-1", state: "queued", url: null, error: "other.example did not answer" });
     await fireEvent.keyDown(text, { key: "Enter", ctrlKey: true });
-    expect(api.replyInbox).toHaveBeenCalledWith("1", "Ja, bis Sonntag!");
+    expect(api.replyInbox).toHaveBeenCalledWith("1", "Ja, bis Sonntag!", null);
     const result = await within(panel).findByTestId("reply-result");
     expect(result.dataset.state).toBe("queued");
     expect(result.textContent?.trim()).toBe("Saved — Postwerk sends it when Mastodon answers");
@@ -554,6 +590,142 @@ describe("conversation", () => {
     expect(text.value).toBe("");
     await fireEvent.click(within(result).getByTestId("reply-link"));
     expect(api.openExternal).toHaveBeenCalledWith("https://mastodon.social/@ada/2");
+  });
+
+  const BSKY_ITEM = inboxItem({ id: "1", network: "bluesky", accountId: "acc-1", authorHandle: "bob.test", authorName: "Bob", subjectUrl: null });
+  const BSKY_THREAD = [
+    threadPost({ id: "at://did:plc:ada/app.bsky.feed.post/1", cid: "bafy-ada", authorHandle: "ada.test", authorName: "Ada", text: "Neue Brötchen!", depth: 0 }),
+    threadPost({ id: "at://did:plc:bob/app.bsky.feed.post/2", cid: "bafy-bob", authorHandle: "bob.test", text: "@ada.test Habt ihr offen?", isSubject: true, depth: 1 }),
+    threadPost({ id: "at://did:plc:carla/app.bsky.feed.post/3", cid: "bafy-carla", authorHandle: "carla.test", authorName: "Carla", text: "Ich auch!", depth: 2, reposted: true }),
+  ];
+  const ADA: PostRef = { id: "at://did:plc:ada/app.bsky.feed.post/1", cid: "bafy-ada", authorHandle: "ada.test" };
+  const CARLA: PostRef = { id: "at://did:plc:carla/app.bsky.feed.post/3", cid: "bafy-carla", authorHandle: "carla.test" };
+
+  it("likes any post of the thread, and a second click takes the like back", async () => {
+    api.inboxThread.mockResolvedValue(BSKY_THREAD);
+    api.reactInbox.mockResolvedValue(undefined);
+    const panel = await openFirst(BSKY_ITEM);
+    const posts = await within(panel).findAllByTestId("thread-post");
+    const like = within(posts[0]!).getByTestId("post-like");
+    expect(like.getAttribute("aria-pressed")).toBe("false");
+    expect(like.getAttribute("aria-label")).toBe("Like the post by @ada.test");
+
+    await fireEvent.click(like);
+    expect(api.reactInbox).toHaveBeenLastCalledWith("1", ADA, "like", true);
+    expect(like.getAttribute("aria-pressed")).toBe("true");
+    // Only that post: the item's own stays as it was.
+    expect(within(posts[1]!).getByTestId("post-like").getAttribute("aria-pressed")).toBe("false");
+    expect(within(panel).getByTestId("conversation-like").getAttribute("aria-pressed")).toBe("false");
+    await vi.waitFor(() => expect(like.getAttribute("aria-busy")).toBe("false"));
+
+    await fireEvent.click(like);
+    expect(api.reactInbox).toHaveBeenLastCalledWith("1", ADA, "like", false);
+    expect(like.getAttribute("aria-pressed")).toBe("false");
+    await vi.waitFor(() => expect(like.getAttribute("aria-busy")).toBe("false"));
+
+    // What the network says is shown: Carla's post is already reposted, so a click undoes it.
+    const repost = within(posts[2]!).getByTestId("post-repost");
+    expect(repost.getAttribute("aria-pressed")).toBe("true");
+    await fireEvent.click(repost);
+    expect(api.reactInbox).toHaveBeenLastCalledWith("1", CARLA, "repost", false);
+    expect(repost.getAttribute("aria-pressed")).toBe("false");
+
+    // The item's own post goes as `null`, and its button and the toolbar's agree.
+    await fireEvent.click(within(posts[1]!).getByTestId("post-like"));
+    expect(api.reactInbox).toHaveBeenLastCalledWith("1", null, "like", true);
+    await vi.waitFor(() => expect(within(panel).getByTestId("conversation-like").getAttribute("aria-pressed")).toBe("true"));
+    expect(api.reactInbox).toHaveBeenCalledTimes(4);
+  });
+
+  it("puts a like or repost back and says why when the network refuses it", async () => {
+    api.inboxThread.mockResolvedValue(BSKY_THREAD);
+    const panel = await openFirst(BSKY_ITEM);
+    const posts = await within(panel).findAllByTestId("thread-post");
+    const like = within(posts[0]!).getByTestId("post-like");
+
+    let refuse!: (error: unknown) => void;
+    api.reactInbox.mockReturnValueOnce(new Promise((_, reject) => (refuse = reject)));
+    await fireEvent.click(like);
+    expect(like.getAttribute("aria-pressed")).toBe("true");
+    expect(like.getAttribute("aria-busy")).toBe("true");
+    // A click while it is on its way does not send another.
+    await fireEvent.click(like);
+    expect(api.reactInbox).toHaveBeenCalledTimes(1);
+    refuse(new AppError("network_unavailable", "bsky.social did not answer"));
+    await vi.waitFor(() => expect(like.getAttribute("aria-pressed")).toBe("false"));
+    expect(toasts.items.at(-1)).toMatchObject({ tone: "error", title: "Couldn’t like the post", detail: "The network could not be reached: bsky.social did not answer" });
+
+    api.reactInbox.mockRejectedValueOnce(new AppError("network_unavailable", "bsky.social did not answer"));
+    const repost = within(posts[2]!).getByTestId("post-repost");
+    await fireEvent.click(repost);
+    expect(api.reactInbox).toHaveBeenLastCalledWith("1", CARLA, "repost", false);
+    await vi.waitFor(() => expect(toasts.items.at(-1)).toMatchObject({ tone: "error", title: "Couldn’t undo the repost" }));
+    expect(repost.getAttribute("aria-pressed")).toBe("true");
+  });
+
+  it("answers another post of the thread: counted and sent for it, and back to the item", async () => {
+    api.inboxThread.mockResolvedValue(BSKY_THREAD);
+    // The core counts what goes out; here: the handle of the post answered, then the text.
+    api.checkReply.mockImplementation(async (_itemId: string, text: string, to: PostRef | null) => textCheck(`@${to?.authorHandle ?? "bob.test"} ${text}`, 300));
+    api.replyInbox.mockResolvedValue({ outboxId: "o-1", state: "queued", url: null, error: null });
+    const panel = await openFirst(BSKY_ITEM);
+    const posts = await within(panel).findAllByTestId("thread-post");
+    const text = within(panel).getByTestId<HTMLTextAreaElement>("reply-text");
+    const counter = within(panel).getByTestId("reply-counter");
+    const label = within(panel).getByTestId("reply-label");
+    expect(label.textContent?.trim()).toBe("Reply to @bob.test");
+    expect(within(panel).queryByTestId("reply-target-clear")).toBeNull();
+
+    await fireEvent.input(text, { target: { value: "Danke!" } });
+    await vi.waitFor(() => expect(counter.textContent?.trim()).toBe("16 / 300"));
+    expect(api.checkReply).toHaveBeenLastCalledWith("1", "Danke!", null);
+
+    await fireEvent.click(within(posts[2]!).getByTestId("post-reply"));
+    expect(label.textContent?.trim()).toBe("Replying to @carla.test");
+    expect(posts[2]!.dataset.replyTarget).toBe("true");
+    expect(document.activeElement).toBe(text);
+    // Counted again for the post answered now.
+    await vi.waitFor(() => expect(counter.textContent?.trim()).toBe("18 / 300"));
+    expect(api.checkReply).toHaveBeenLastCalledWith("1", "Danke!", CARLA);
+
+    await fireEvent.click(within(panel).getByTestId("reply-send"));
+    expect(api.replyInbox).toHaveBeenLastCalledWith("1", "Danke!", CARLA);
+    expect((await within(panel).findByTestId("reply-result")).dataset.state).toBe("queued");
+
+    // Back to the item.
+    const clear = within(panel).getByTestId("reply-target-clear");
+    expect(clear.textContent?.trim()).toBe("Answer @bob.test instead");
+    await fireEvent.click(clear);
+    expect(label.textContent?.trim()).toBe("Reply to @bob.test");
+    expect(within(panel).queryByTestId("reply-target-clear")).toBeNull();
+    expect(posts[2]!.dataset.replyTarget).toBeUndefined();
+    await fireEvent.input(text, { target: { value: "Bis bald" } });
+    await vi.waitFor(() => expect(api.checkReply).toHaveBeenLastCalledWith("1", "Bis bald", null));
+    await fireEvent.click(within(panel).getByTestId("reply-send"));
+    expect(api.replyInbox).toHaveBeenLastCalledWith("1", "Bis bald", null);
+
+    // Reply on a post picks it; on the item's own post, the item again.
+    await fireEvent.click(within(posts[0]!).getByTestId("post-reply"));
+    expect(label.textContent?.trim()).toBe("Replying to @ada.test");
+    await fireEvent.click(within(posts[1]!).getByTestId("post-reply"));
+    expect(label.textContent?.trim()).toBe("Reply to @bob.test");
+  });
+
+  it("drops a count that arrives after a newer one", async () => {
+    const answers: Array<(check: TextCheck) => void> = [];
+    api.checkReply.mockImplementation(() => new Promise<TextCheck>((resolve) => answers.push(resolve)));
+    const panel = await openFirst();
+    const text = within(panel).getByTestId<HTMLTextAreaElement>("reply-text");
+    const counter = within(panel).getByTestId("reply-counter");
+    await fireEvent.input(text, { target: { value: "Ja" } });
+    await vi.waitFor(() => expect(answers).toHaveLength(1));
+    await fireEvent.input(text, { target: { value: "Ja, gern" } });
+    await vi.waitFor(() => expect(answers).toHaveLength(2));
+    answers[1]!(textCheck("Ja, gern", 500));
+    await vi.waitFor(() => expect(counter.textContent?.trim()).toBe("8 / 500"));
+    answers[0]!(textCheck("Ja", 500));
+    await new Promise((r) => setTimeout(r, 20));
+    expect(counter.textContent?.trim()).toBe("8 / 500");
   });
 
   it("labels, flags, marks unread and done from the panel; follows cannot be answered", async () => {

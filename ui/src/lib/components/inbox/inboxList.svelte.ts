@@ -4,6 +4,7 @@
 import { SvelteSet } from "svelte/reactivity";
 import { api, errorMessage, type InboxChange, type InboxItem } from "$lib/api";
 import { t } from "$lib/i18n";
+import { inboxSummary } from "$lib/stores/inboxSummary.svelte";
 import { showToast } from "$lib/stores/toasts.svelte";
 import { fitsStatus, newerThan, PAGE_SIZE, toFilter, type InboxView } from "./model";
 
@@ -158,6 +159,8 @@ export class InboxList {
       showToast({ tone: "error", title: t("inbox.changeFailed"), detail: errorMessage(error) });
       return false;
     }
+    // The badge and the label counts follow.
+    inboxSummary.refreshSoon();
     const set = new Set(ids);
     this.patch(set, (item) => apply(item, change));
     if (change.done !== undefined && change.done !== null && !fitsStatus(this.#view().status, change.done)) {

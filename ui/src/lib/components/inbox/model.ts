@@ -1,6 +1,6 @@
 // Pure helpers of the inbox screen: kinds, the view (filters) and the filter sent to the core,
 // times as the list shows them, avatars' initials, rule errors by field.
-import type { InboxFilter, InboxItem, InboxKind, NetworkKind } from "$lib/api";
+import type { InboxFilter, InboxItem, InboxKind, LabelCount, NetworkKind, PostRef, ThreadPost } from "$lib/api";
 import { t } from "$lib/i18n";
 import { formatTime, splitWallClock, wallClockAt, weekday, weekdayName } from "$lib/util/wallclock";
 
@@ -18,6 +18,11 @@ export function canReply(kind: InboxKind): boolean {
 
 export function canReact(kind: InboxKind): boolean {
   return REACTABLE_KINDS.includes(kind);
+}
+
+/** How the core names a post of the conversation to answer or react to. */
+export function postRef(post: Pick<ThreadPost, "id" | "cid" | "authorHandle">): PostRef {
+  return { id: post.id, cid: post.cid, authorHandle: post.authorHandle };
 }
 
 /** Page size of the list: a page is fetched as the user scrolls near the end of what is loaded. */
@@ -170,9 +175,14 @@ export function ruleError(message: string): { field: RuleField; reason: string }
   return { field: "other", reason: message };
 }
 
-/** Every label among the items, sorted (the core has no list of labels of its own). */
+/** Every label among the items and `extra` (rules', the summary's), sorted. */
 export function labelsOf(items: readonly InboxItem[], extra: readonly string[] = []): string[] {
   const seen = new Set<string>(extra.filter(Boolean));
   for (const item of items) for (const label of item.labels) seen.add(label);
   return [...seen].sort((a, b) => a.localeCompare(b));
+}
+
+/** The summary's counts by label (for the label filter). */
+export function labelCounts(labels: readonly LabelCount[]): Map<string, number> {
+  return new Map(labels.map((entry) => [entry.label, entry.count]));
 }
