@@ -149,7 +149,8 @@ test("mentions on Mastodon and Bluesky show up in the inbox and are answered in 
   const answer = "Ja, von 8 bis 12 Uhr!";
   let outcome = await reply(driver, panel, answer);
   assert.equal(outcome.state, "sent", `Mastodon reply: ${outcome.text}`);
-  assert.equal(outcome.counter, `${answer.length} / 500`);
+  // Counted as Mastodon will: with "@bob " in front (the domain does not count).
+  assert.equal(outcome.counter, `${"@bob ".length + answer.length} / 500`);
   await screenshot(driver, "inbox-conversation");
   const statuses = await fakes.mastodonControl("GET", "/_fake/statuses");
   const sent = statuses.filter((s) => s.text.includes(answer));
@@ -196,6 +197,79 @@ test("mentions on Mastodon and Bluesky show up in the inbox and are answered in 
   assert.match(await textOf(driver, ruleRow), /label “Preis”/);
   await screenshot(driver, "inbox-rules");
   assert.ok(dialog);
+});
+
+/** The unread count the sidebar's Inbox badge shows (0 when it is hidden). */
+async function badgeCount(driver) {
+  // Read in one go: the badge is re-rendered whenever the count is read again.
+  return driver.executeScript("const b = document.querySelector('[data-testid=\"nav-inbox-badge\"]'); return b ? Number(b.dataset.count) : 0;");
+}
+
+/** Requests the fake Mastodon answered for `method path` (any status id in the path). */
+async function mastodonCalls(method, pattern) {
+  const requests = await fakes.mastodonControl("GET", "/_fake/requests");
+  return requests.filter((r) => r.method === method && pattern.test(r.path) && r.status === 200);
+}
+
+test("a Mastodon direct message arrives by itself, counts in the badge, is liked, unliked and answered privately; a sync from the CLI reaches the window", async () => {
+  const data = newDataDir();
+  cli(data, "workspace", "add", "Café", "--tz", "Europe/Berlin");
+  await fakes.blueskyControl("POST", "/_fake/accounts", { handle: "cafe.test", email: "cafe@example.com", password: "cafe-pass-1234", displayName: "Café" });
+  const app = await launch(data, { LANG: "en_US.UTF-8", ...fakes.env, POSTWERK_OAUTH_PORTS: "47895,47896" });
+  running.add(app);
+  const { driver } = app;
+  await connectMastodon(driver);
+  await connectBluesky(driver, "cafe.test", "cafe-pass-1234");
+  await clickWhenFree(driver, await find(driver, "nav-inbox"));
+  await find(driver, "screen-inbox");
+  // Whatever the fake already held (earlier tests) is read first.
+  await clickWhenFree(driver, await find(driver, "inbox-sync"));
+  await driver.sleep(1500);
+  const before = await badgeCount(driver);
+
+  // A direct message: the Mastodon stream brings it without Sync, as a message.
+  const dm = await fakes.mastodonControl("POST", "/_fake/notifications", {
+    kind: "mention",
+    from: "fan@other.example",
+    html: "<p>@ada Habt ihr am Samstag noch eine Torte?</p>",
+    visibility: "direct",
+  });
+  const dmRow = await rowWith(driver, "noch eine Torte?");
+  assert.equal(await driver.findElement(rowSelector(dmRow)).getAttribute("data-kind"), "dm");
+  await driver.wait(async () => (await badgeCount(driver)) === before + 1, 10_000, "the badge did not count the message");
+  await screenshot(driver, "inbox-dm-badge");
+
+  // Opening reads it: the badge follows.
+  const panel = await openConversation(driver, dmRow);
+  await driver.wait(async () => (await badgeCount(driver)) === before, 10_000, "the badge did not follow the read message");
+
+  // Like, then take the like back: favourite, then unfavourite, on the message's status.
+  const subject = await panel.findElement(By.css('[data-testid="thread-post"][data-subject="true"]'));
+  const like = await subject.findElement(By.css('[data-testid="post-like"]'));
+  await clickWhenFree(driver, like);
+  await driver.wait(async () => (await like.getAttribute("aria-pressed")) === "true", 10_000, "the like did not stick");
+  await driver.wait(async () => (await mastodonCalls("POST", new RegExp(`/statuses/${dm.statusId}/favourite$`))).length === 1, 10_000, "no favourite reached Mastodon");
+  await clickWhenFree(driver, like);
+  await driver.wait(async () => (await like.getAttribute("aria-pressed")) === "false", 10_000, "the like was not taken back");
+  await driver.wait(async () => (await mastodonCalls("POST", new RegExp(`/statuses/${dm.statusId}/unfavourite$`))).length === 1, 10_000, "no unfavourite reached Mastodon");
+
+  // The answer stays private and in the conversation.
+  const answer = "Ja, eine Schwarzwälder ist noch da.";
+  const outcome = await reply(driver, panel, answer);
+  assert.equal(outcome.state, "sent", `reply: ${outcome.text}`);
+  const sent = (await fakes.mastodonControl("GET", "/_fake/statuses")).filter((s) => s.text.includes(answer));
+  assert.equal(sent.length, 1, "exactly one answer");
+  assert.equal(sent[0].visibility, "direct");
+  assert.equal(sent[0].inReplyToId, dm.statusId);
+  assert.equal(sent[0].text, `@fan@other.example ${answer}`);
+
+  // Another process syncs (the CLI): the window shows what it stored without Sync now.
+  await fakes.blueskyControl("POST", "/_fake/notifications", { to: "cafe.test", reason: "mention", from: "gast.test", text: "@cafe.test Ist der Kuchen glutenfrei?" });
+  const synced = cli(data, "inbox", "sync");
+  assert.match(synced, /cafe\.test: 1 new/);
+  await rowWith(driver, "Kuchen glutenfrei?", 10_000);
+  await driver.wait(async () => (await badgeCount(driver)) === before + 1, 10_000, "the badge did not count what the CLI stored");
+  await screenshot(driver, "inbox-cli-change");
 });
 
 test("script and event-handler vectors in mentions stay text and never run in the webview", async () => {

@@ -14,8 +14,11 @@ use crate::accounts::{ACCESS_TOKEN, Health};
 use crate::secrets::SecretKey;
 use crate::{Core, Error};
 
-/// How often the set of accounts is looked at for new Mastodon accounts to follow.
+/// How often an account that cannot be followed now (it needs reconnecting, its sign-in is
+/// missing) is looked at again.
 const LOOK_EVERY: Duration = Duration::from_secs(60);
+/// How often the accounts are looked at for one just connected (one indexed query).
+const NEW_ACCOUNTS_EVERY: Duration = Duration::from_secs(3);
 
 /// Follows every Mastodon account's stream until the process ends.
 pub async fn follow_all(core: Core) {
@@ -35,7 +38,7 @@ pub async fn follow_all(core: Core) {
             }
             Err(e) => tracing::info!(error = %e, "cannot list accounts to follow"),
         }
-        tokio::time::sleep(LOOK_EVERY).await;
+        tokio::time::sleep(NEW_ACCOUNTS_EVERY).await;
     }
 }
 

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { setLocale } from "$lib/i18n";
-import { defaultView, formatAge, initials, isNarrowed, newerThan, ruleError, safeAvatar, toFilter } from "./model";
+import { canLike, canRepost, defaultView, formatAge, initials, isNarrowed, newerThan, ruleError, safeAvatar, toFilter } from "./model";
 
 afterEach(() => setLocale("en"));
 
@@ -81,5 +81,14 @@ describe("small pieces", () => {
     expect(ruleError("actions: choose at least one action")).toEqual({ field: "actions", reason: "choose at least one action" });
     expect(ruleError("name: give the rule a name")).toEqual({ field: "name", reason: "give the rule a name" });
     expect(ruleError("something else broke")).toEqual({ field: "other", reason: "something else broke" });
+  });
+
+  it("likes Mastodon's direct messages but reposts only public posts", () => {
+    expect(canLike({ kind: "dm", network: "mastodon" })).toBe(true);
+    expect(canLike({ kind: "dm", network: "bluesky" })).toBe(false);
+    expect(canLike({ kind: "mention", network: "bluesky" })).toBe(true);
+    expect(canLike({ kind: "follow", network: "mastodon" })).toBe(false);
+    expect(canRepost({ kind: "dm" })).toBe(false);
+    expect(canRepost({ kind: "reply" })).toBe(true);
   });
 });

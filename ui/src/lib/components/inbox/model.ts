@@ -16,8 +16,14 @@ export function canReply(kind: InboxKind): boolean {
   return CONVERSATION_KINDS.includes(kind);
 }
 
-export function canReact(kind: InboxKind): boolean {
-  return REACTABLE_KINDS.includes(kind);
+/** Posts can be liked; so can Mastodon's direct messages (they are statuses), not Bluesky's chat. */
+export function canLike(item: Pick<InboxItem, "kind" | "network">): boolean {
+  return REACTABLE_KINDS.includes(item.kind) || (item.kind === "dm" && item.network === "mastodon");
+}
+
+/** Only public posts can be reposted: Mastodon refuses to boost a direct message. */
+export function canRepost(item: Pick<InboxItem, "kind">): boolean {
+  return REACTABLE_KINDS.includes(item.kind);
 }
 
 /** How the core names a post of the conversation to answer or react to. */
