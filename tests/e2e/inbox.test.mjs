@@ -89,9 +89,16 @@ async function rowWith(driver, text, timeout = 20_000) {
 
 const rowSelector = (id) => By.css(`[data-testid="inbox-row"][data-id="${id}"]`);
 
+/**
+ * An attribute of the row of item `id`, read in one go (null while the row is not rendered):
+ * the list re-renders rows whenever it is refreshed (a sync, a change from elsewhere).
+ */
+const rowAttribute = (driver, id, name) =>
+  driver.executeScript("const r = document.querySelector(`[data-testid=\"inbox-row\"][data-id=\"${arguments[0]}\"]`); return r ? r.getAttribute(arguments[1]) : null;", id, name);
+
 /** Opens the conversation of a row and waits until its thread is loaded. */
 async function openConversation(driver, id) {
-  const row = await driver.findElement(rowSelector(id));
+  const row = await driver.wait(until.elementLocated(rowSelector(id)), 10_000, "the row is not shown");
   await clickWhenFree(driver, await row.findElement(By.css('[data-testid="inbox-open"]')));
   const panel = await driver.wait(until.elementLocated(By.css(`[data-testid="conversation"][data-id="${id}"]`)), 10_000, "the conversation did not open");
   const thread = await panel.findElement(By.css('[data-testid="thread"]'));
@@ -134,8 +141,8 @@ test("mentions on Mastodon and Bluesky show up in the inbox and are answered in 
   const mastoRow = await rowWith(driver, "Habt ihr offen?");
   const bskyRow = await rowWith(driver, "Gibt es heute Brezeln?");
   const mastoEl = await driver.findElement(rowSelector(mastoRow));
-  assert.equal(await mastoEl.getAttribute("data-kind"), "mention");
-  assert.equal(await mastoEl.getAttribute("data-read"), "false");
+  assert.equal(await rowAttribute(driver, mastoRow, "data-kind"), "mention");
+  assert.equal(await rowAttribute(driver, mastoRow, "data-read"), "false");
   assert.match(await textOf(driver, mastoEl), /@bob@other\.example/);
   assert.match(await textOf(driver, mastoEl), /Mention/);
   assert.match(await textOf(driver, await driver.findElement(rowSelector(bskyRow))), /@bob\.test/);
@@ -143,7 +150,7 @@ test("mentions on Mastodon and Bluesky show up in the inbox and are answered in 
 
   // Answer on Mastodon: the reply goes to the mentioning status.
   let panel = await openConversation(driver, mastoRow);
-  await driver.wait(async () => (await driver.findElement(rowSelector(mastoRow)).getAttribute("data-read")) === "true", 10_000, "opening did not mark it read");
+  await driver.wait(async () => (await rowAttribute(driver, mastoRow, "data-read")) === "true", 10_000, "opening did not mark it read");
   const subject = await panel.findElement(By.css('[data-testid="thread-post"][data-subject="true"]'));
   assert.match(await textOf(driver, subject), /Habt ihr offen\?/);
   const answer = "Ja, von 8 bis 12 Uhr!";
@@ -235,7 +242,7 @@ test("a Mastodon direct message arrives by itself, counts in the badge, is liked
     visibility: "direct",
   });
   const dmRow = await rowWith(driver, "noch eine Torte?");
-  assert.equal(await driver.findElement(rowSelector(dmRow)).getAttribute("data-kind"), "dm");
+  assert.equal(await rowAttribute(driver, dmRow, "data-kind"), "dm");
   await driver.wait(async () => (await badgeCount(driver)) === before + 1, 10_000, "the badge did not count the message");
   await screenshot(driver, "inbox-dm-badge");
 

@@ -471,6 +471,20 @@ describe("conversation", () => {
     return screen.findByTestId("conversation");
   }
 
+  it("keeps the open conversation when the list is refreshed with the same item", async () => {
+    api.inboxThread.mockResolvedValue(THREAD);
+    const panel = await openFirst(inboxItem({ id: "1", read: false }));
+    const before = await within(panel).findAllByTestId("thread-post");
+    expect(api.inboxThread).toHaveBeenCalledTimes(1);
+    // Opening marked it read elsewhere in the core; the core says the database changed.
+    serve([inboxItem({ id: "1", read: true })]);
+    emit({ kind: "changed" });
+    await vi.waitFor(() => expect(row("1").dataset.read).toBe("true"));
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(api.inboxThread).toHaveBeenCalledTimes(1);
+    expect(within(panel).getAllByTestId("thread-post")[0]).toBe(before[0]);
+  });
+
   it("shows the thread indented by depth with the item highlighted; links open in the browser, nothing active runs", async () => {
     api.inboxThread.mockResolvedValue(THREAD);
     const panel = await openFirst();
