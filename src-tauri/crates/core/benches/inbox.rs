@@ -1,7 +1,9 @@
 //! The inbox at scale: ingest rate, first-page and search latency (p50 / p95) on 1,000,000
 //! stored items in a real SQLite file.
 //!
-//! `cargo bench -p postwerk-core --bench inbox` (size: `POSTWERK_BENCH_ITEMS`).
+//! `cargo bench -p postwerk-core --bench inbox` (size: `POSTWERK_BENCH_ITEMS`; with
+//! `POSTWERK_BENCH_DATA_DIR` the data folder is kept there, for the scroll bench in the real
+//! window, `tests/e2e/bench-inbox-scroll.mjs`).
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -58,9 +60,12 @@ fn main() {
         .build()
         .unwrap();
     let dir = tempfile::tempdir().unwrap();
+    let data = std::env::var_os("POSTWERK_BENCH_DATA_DIR")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| dir.path().join("data"));
     rt.block_on(async {
         let core = Core::open_with(
-            AppPaths::at(dir.path().join("data")),
+            AppPaths::at(data.clone()),
             Secrets::with_store(Arc::new(MemoryStore::new()) as Arc<dyn SecretStore>),
             NetConfig::default(),
         )
@@ -201,7 +206,7 @@ fn main() {
             ms(percentile(&summary, 50.0)),
             ms(percentile(&summary, 95.0))
         );
-        let size = std::fs::metadata(dir.path().join("data/postwerk.db")).map(|m| m.len()).unwrap_or(0);
+        let size = std::fs::metadata(data.join("postwerk.db")).map(|m| m.len()).unwrap_or(0);
         println!("  database: {:.0} MB", size as f64 / 1e6);
         core.close().await;
     });

@@ -167,9 +167,26 @@ function uses24Hours(locale: string): boolean {
   return known;
 }
 
+const formats = new Map<string, Intl.DateTimeFormat>();
+
+/**
+ * An `Intl.DateTimeFormat`, made once per locale and options: making one costs far more than
+ * formatting with it, and a scrolling list formats times for every row it draws. Throws as
+ * the constructor does (an unknown zone).
+ */
+export function dateTimeFormat(locale: string, options: Intl.DateTimeFormatOptions): Intl.DateTimeFormat {
+  const key = `${locale}|${JSON.stringify(options)}`;
+  let made = formats.get(key);
+  if (made === undefined) {
+    made = new Intl.DateTimeFormat(locale, options);
+    formats.set(key, made);
+  }
+  return made;
+}
+
 function format(locale: string, options: Intl.DateTimeFormatOptions, date: Date): string {
   const hour = options.hour === "numeric" && uses24Hours(locale) ? "2-digit" : options.hour;
-  return new Intl.DateTimeFormat(locale, { ...options, hour, timeZone: "UTC" }).format(date);
+  return dateTimeFormat(locale, { ...options, hour, timeZone: "UTC" }).format(date);
 }
 
 /** "9:00 AM" / "09:00" for a wall-clock time in the UI's language. */

@@ -2,7 +2,7 @@
 // times as the list shows them, avatars' initials, rule errors by field.
 import type { InboxFilter, InboxItem, InboxKind, LabelCount, NetworkKind, PostRef, ThreadPost } from "$lib/api";
 import { t } from "$lib/i18n";
-import { formatTime, splitWallClock, wallClockAt, weekday, weekdayName } from "$lib/util/wallclock";
+import { dateTimeFormat, formatTime, splitWallClock, wallClockAt, weekday, weekdayName } from "$lib/util/wallclock";
 
 export const KINDS: readonly InboxKind[] = ["mention", "reply", "dm", "quote", "like", "repost", "follow"];
 
@@ -146,7 +146,7 @@ export function formatAge(createdAt: string, now: Date, zone: string, locale: st
   if (days > 0 && days < 7) return `${weekdayName(weekday(then.day), locale)} ${formatTime(then.time, locale)}`;
   const sameYear = then.day.slice(0, 4) === today.day.slice(0, 4);
   try {
-    return new Intl.DateTimeFormat(locale, {
+    return dateTimeFormat(locale, {
       month: "short",
       day: "numeric",
       year: sameYear ? undefined : "numeric",
@@ -162,7 +162,7 @@ export function formatFull(createdAt: string, zone: string, locale: string): str
   const at = new Date(createdAt);
   if (Number.isNaN(at.getTime())) return createdAt;
   try {
-    return new Intl.DateTimeFormat(locale, { dateStyle: "medium", timeStyle: "short", timeZone: zone }).format(at);
+    return dateTimeFormat(locale, { dateStyle: "medium", timeStyle: "short", timeZone: zone }).format(at);
   } catch {
     return at.toISOString();
   }
