@@ -9,6 +9,24 @@ use postwerk_core::inbox_thread::PostRef;
 
 use common::env;
 
+/// The sync report of one account.
+fn report<'a>(
+    reports: &'a [postwerk_core::inbox_sync::SyncReport],
+    account: &str,
+) -> &'a postwerk_core::inbox_sync::SyncReport {
+    reports.iter().find(|r| r.account_id == account).unwrap()
+}
+
+/// Every item of the test's workspace, newest first.
+async fn all_items(env: &common::Env) -> Vec<postwerk_core::inbox::InboxItem> {
+    env.core
+        .inbox()
+        .list(&all(&env.workspace))
+        .await
+        .unwrap()
+        .items
+}
+
 fn all(ws: &str) -> InboxFilter {
     InboxFilter {
         workspace_id: ws.to_string(),
@@ -57,24 +75,12 @@ async fn notifications_arrive_mapped_and_sanitised_and_later_syncs_add_only_new_
     );
 
     let reports = env.core.sync_inbox(Some(&env.workspace)).await.unwrap();
-    let masto = reports
-        .iter()
-        .find(|r| r.account_id == env.masto_account)
-        .unwrap();
+    let masto = report(&reports, &env.masto_account);
     assert_eq!((masto.new_items, masto.problem.as_deref()), (5, None));
-    let bsky = reports
-        .iter()
-        .find(|r| r.account_id == env.bsky_account)
-        .unwrap();
+    let bsky = report(&reports, &env.bsky_account);
     assert_eq!((bsky.new_items, bsky.problem.as_deref()), (0, None));
 
-    let items = env
-        .core
-        .inbox()
-        .list(&all(&env.workspace))
-        .await
-        .unwrap()
-        .items;
+    let items = all_items(&env).await;
     let kinds: Vec<InboxKind> = items.iter().map(|i| i.kind).collect();
     assert_eq!(
         kinds,
@@ -133,13 +139,7 @@ async fn notifications_arrive_mapped_and_sanitised_and_later_syncs_add_only_new_
         120,
         "{first_try:?} {again:?}"
     );
-    let items = env
-        .core
-        .inbox()
-        .list(&all(&env.workspace))
-        .await
-        .unwrap()
-        .items;
+    let items = all_items(&env).await;
     assert_eq!(items.len(), 125);
     let mut texts: Vec<&str> = items
         .iter()
@@ -173,18 +173,9 @@ async fn the_first_sync_reads_back_at_most_500_items() {
         );
     }
     let reports = env.core.sync_inbox(Some(&env.workspace)).await.unwrap();
-    let masto = reports
-        .iter()
-        .find(|r| r.account_id == env.masto_account)
-        .unwrap();
+    let masto = report(&reports, &env.masto_account);
     assert_eq!(masto.new_items, 500);
-    let items = env
-        .core
-        .inbox()
-        .list(&all(&env.workspace))
-        .await
-        .unwrap()
-        .items;
+    let items = all_items(&env).await;
     assert_eq!(items[0].text, "Alt 619", "the newest are kept");
     env.mastodon.add_notification(
         "mention",
@@ -194,14 +185,7 @@ async fn the_first_sync_reads_back_at_most_500_items() {
         None,
     );
     let reports = env.core.sync_inbox(Some(&env.workspace)).await.unwrap();
-    assert_eq!(
-        reports
-            .iter()
-            .find(|r| r.account_id == env.masto_account)
-            .unwrap()
-            .new_items,
-        1
-    );
+    assert_eq!(report(&reports, &env.masto_account).new_items, 1);
 }
 
 #[tokio::test]
@@ -231,18 +215,9 @@ async fn bluesky_notifications_are_walked_back_to_what_was_seen() {
     b.add_notification("ada.test", "follow", "emil.test", None, None);
     b.add_notification("bob.test", "mention", "x.test", Some("not for ada"), None);
     let reports = env.core.sync_inbox(Some(&env.workspace)).await.unwrap();
-    let bsky = reports
-        .iter()
-        .find(|r| r.account_id == env.bsky_account)
-        .unwrap();
+    let bsky = report(&reports, &env.bsky_account);
     assert_eq!((bsky.new_items, bsky.problem.as_deref()), (4, None));
-    let items = env
-        .core
-        .inbox()
-        .list(&all(&env.workspace))
-        .await
-        .unwrap()
-        .items;
+    let items = all_items(&env).await;
     let reply = items.iter().find(|i| i.kind == InboxKind::Reply).unwrap();
     assert_eq!(reply.text, "Sieht lecker aus");
     assert_eq!(reply.conversation_id.as_deref(), Some(our_uri.as_str()));
@@ -300,13 +275,7 @@ async fn bluesky_notifications_are_walked_back_to_what_was_seen() {
             .new_items,
         0
     );
-    let items = env
-        .core
-        .inbox()
-        .list(&all(&env.workspace))
-        .await
-        .unwrap()
-        .items;
+    let items = all_items(&env).await;
     assert_eq!(items.len(), 234);
     assert_eq!(items[0].text, "Nachricht 229");
 }
@@ -335,13 +304,7 @@ async fn a_reply_lands_in_the_right_thread_and_one_written_offline_goes_out_late
         Some(&our.uri),
     );
     env.core.sync_inbox(Some(&env.workspace)).await.unwrap();
-    let items = env
-        .core
-        .inbox()
-        .list(&all(&env.workspace))
-        .await
-        .unwrap()
-        .items;
+    let items = all_items(&env).await;
     let masto_item = items.iter().find(|i| i.network == "mastodon").unwrap();
     let bsky_item = items.iter().find(|i| i.network == "bluesky").unwrap();
     let publisher = env.core.publisher();
@@ -448,13 +411,7 @@ async fn the_conversation_around_an_item_and_likes_and_boosts() {
         Some(&our_record.uri),
     );
     env.core.sync_inbox(Some(&env.workspace)).await.unwrap();
-    let items = env
-        .core
-        .inbox()
-        .list(&all(&env.workspace))
-        .await
-        .unwrap()
-        .items;
+    let items = all_items(&env).await;
     let publisher = env.core.publisher();
 
     let masto_item = items.iter().find(|i| i.network == "mastodon").unwrap();
@@ -597,14 +554,7 @@ async fn another_post_of_the_conversation_is_answered_in_place() {
         None,
     );
     env.core.sync_inbox(Some(&env.workspace)).await.unwrap();
-    let bob = env
-        .core
-        .inbox()
-        .list(&all(&env.workspace))
-        .await
-        .unwrap()
-        .items
-        .remove(0);
+    let bob = all_items(&env).await.remove(0);
     let publisher = env.core.publisher();
     let bob_status = publisher.thread(&bob.id).await.unwrap()[1].id.clone();
     // Cy answers Bob in the thread.
@@ -659,14 +609,7 @@ async fn a_bluesky_message_may_be_as_long_as_the_chat_allows() {
     env.bsky
         .add_chat_message("ada.test", "fan.test", "Erzähl mir alles über eure Torten!");
     env.core.sync_inbox(Some(&env.workspace)).await.unwrap();
-    let dm = env
-        .core
-        .inbox()
-        .list(&all(&env.workspace))
-        .await
-        .unwrap()
-        .items
-        .remove(0);
+    let dm = all_items(&env).await.remove(0);
     let publisher = env.core.publisher();
     let long = "Torte ".repeat(160); // 960 characters: too long for a post, fine for a message
     let check = publisher.check_reply(&dm.id, &long, None).await.unwrap();
@@ -696,18 +639,9 @@ async fn bluesky_direct_messages_arrive_and_are_answered_in_their_conversation()
         "Hallo! Geht eine Torte für Samstag?",
     );
     let reports = env.core.sync_inbox(Some(&env.workspace)).await.unwrap();
-    let bsky = reports
-        .iter()
-        .find(|r| r.account_id == env.bsky_account)
-        .unwrap();
+    let bsky = report(&reports, &env.bsky_account);
     assert_eq!((bsky.new_items, bsky.problem.as_deref()), (1, None));
-    let items = env
-        .core
-        .inbox()
-        .list(&all(&env.workspace))
-        .await
-        .unwrap()
-        .items;
+    let items = all_items(&env).await;
     let dm = items.iter().find(|i| i.kind == InboxKind::Dm).unwrap();
     assert_eq!(dm.author_handle, "fan.test");
     let out = env
@@ -725,14 +659,7 @@ async fn bluesky_direct_messages_arrive_and_are_answered_in_their_conversation()
     env.bsky
         .add_chat_message("ada.test", "fan.test", "Super, danke!");
     let reports = env.core.sync_inbox(Some(&env.workspace)).await.unwrap();
-    assert_eq!(
-        reports
-            .iter()
-            .find(|r| r.account_id == env.bsky_account)
-            .unwrap()
-            .new_items,
-        1
-    );
+    assert_eq!(report(&reports, &env.bsky_account).new_items, 1);
     // Chat needs the proxy header: the PDS does not know the method without it.
     let listed = env.bsky.requests();
     assert!(
@@ -773,13 +700,7 @@ async fn a_streamed_mastodon_notification_reaches_the_inbox_without_a_sync() {
     );
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
     loop {
-        let items = env
-            .core
-            .inbox()
-            .list(&all(&env.workspace))
-            .await
-            .unwrap()
-            .items;
+        let items = all_items(&env).await;
         if items.iter().any(|i| i.text == "Live!") {
             break;
         }
@@ -860,10 +781,7 @@ async fn mastodon_direct_messages_come_from_conversations_once_and_are_answered_
         None,
     );
     let reports = env.core.sync_inbox(Some(&env.workspace)).await.unwrap();
-    let masto = reports
-        .iter()
-        .find(|r| r.account_id == env.masto_account)
-        .unwrap();
+    let masto = report(&reports, &env.masto_account);
     // The message is both a conversation and a mention notification: stored once.
     assert_eq!((masto.new_items, masto.problem.as_deref()), (1, None));
     assert!(
@@ -871,13 +789,7 @@ async fn mastodon_direct_messages_come_from_conversations_once_and_are_answered_
             .iter()
             .any(|r| r.path == "/api/v1/conversations" && r.status == 200)
     );
-    let items = env
-        .core
-        .inbox()
-        .list(&all(&env.workspace))
-        .await
-        .unwrap()
-        .items;
+    let items = all_items(&env).await;
     assert_eq!(items.len(), 1);
     let dm = &items[0];
     assert_eq!(dm.kind, InboxKind::Dm);
@@ -910,21 +822,8 @@ async fn mastodon_direct_messages_come_from_conversations_once_and_are_answered_
         Some(&second),
     );
     let reports = env.core.sync_inbox(Some(&env.workspace)).await.unwrap();
-    assert_eq!(
-        reports
-            .iter()
-            .find(|r| r.account_id == env.masto_account)
-            .unwrap()
-            .new_items,
-        2
-    );
-    let items = env
-        .core
-        .inbox()
-        .list(&all(&env.workspace))
-        .await
-        .unwrap()
-        .items;
+    assert_eq!(report(&reports, &env.masto_account).new_items, 2);
+    let items = all_items(&env).await;
     let texts: Vec<&str> = items.iter().map(|i| i.text.as_str()).collect();
     assert_eq!(
         texts,
@@ -944,13 +843,7 @@ async fn mastodon_direct_messages_come_from_conversations_once_and_are_answered_
     let other = m.add_direct_message("cy@other.example", "<p>Schon gelesen</p>", None);
     assert!(m.read_conversation_elsewhere(&other));
     env.core.sync_inbox(Some(&env.workspace)).await.unwrap();
-    let items = env
-        .core
-        .inbox()
-        .list(&all(&env.workspace))
-        .await
-        .unwrap()
-        .items;
+    let items = all_items(&env).await;
     let read_elsewhere = items.iter().find(|i| i.text == "Schon gelesen").unwrap();
     assert!(read_elsewhere.read);
     assert_eq!(items.len(), 4, "nothing twice");

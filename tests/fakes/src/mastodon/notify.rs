@@ -5,11 +5,10 @@
 use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::http::StatusCode;
-use axum::http::header::LINK;
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
-use super::publish::{kept_params, link_header, paginate, status_entity_by_id};
+use super::publish::{paged_response, status_entity_by_id};
 use super::{MastoState, Shared, authorize_user};
 use crate::common::{Params, iso_ms, json_response, lock};
 
@@ -152,23 +151,15 @@ pub(crate) async fn list(
         .filter(|n| types.as_ref().is_none_or(|t| t.contains(&n.kind)))
         .filter(|n| !exclude.contains(&n.kind))
         .collect();
-    let (page, limit) = paginate(candidates, |n| n.id, &params, 40, 80);
-    let body: Vec<Value> = page.iter().map(|n| entity(&state, n)).collect();
-    let mut response = json_response(StatusCode::OK, &Value::Array(body));
-    let url = format!("{}api/v1/notifications", state.base.as_str());
-    let keep = kept_params(&params, &["limit"]);
-    let first = page.first().map(|n| n.id.to_string());
-    let last = page.last().map(|n| n.id.to_string());
-    if let Some(link) = link_header(
-        &url,
-        &keep,
-        first.as_deref(),
-        last.as_deref(),
-        page.len() == limit,
-    ) {
-        response.headers_mut().insert(LINK, link);
-    }
-    response
+    paged_response(
+        candidates,
+        |n| n.id,
+        &params,
+        (40, 80),
+        &format!("{}api/v1/notifications", state.base.as_str()),
+        &["limit"],
+        |n| entity(&state, n),
+    )
 }
 
 /// A status in a thread: ours or one that reached us in a notification.
@@ -439,26 +430,15 @@ pub(crate) async fn list_conversations(
         return err.into_response();
     }
     let all = conversations(&state);
-    let (page, limit) = paginate(all.iter().collect(), |c| c.last, &params, 20, 40);
-    let body: Vec<Value> = page
-        .iter()
-        .map(|c| conversation_entity(&state, c))
-        .collect();
-    let mut response = json_response(StatusCode::OK, &Value::Array(body));
-    let url = format!("{}api/v1/conversations", state.base.as_str());
-    let keep = kept_params(&params, &["limit"]);
-    let first = page.first().map(|c| c.last.to_string());
-    let last = page.last().map(|c| c.last.to_string());
-    if let Some(link) = link_header(
-        &url,
-        &keep,
-        first.as_deref(),
-        last.as_deref(),
-        page.len() == limit,
-    ) {
-        response.headers_mut().insert(LINK, link);
-    }
-    response
+    paged_response(
+        all.iter().collect(),
+        |c| c.last,
+        &params,
+        (20, 40),
+        &format!("{}api/v1/conversations", state.base.as_str()),
+        &["limit"],
+        |c| conversation_entity(&state, c),
+    )
 }
 
 /// Marks read the conversation that holds this status.

@@ -1218,6 +1218,36 @@ pub(crate) fn link_header(
         .flatten()
 }
 
+/// One page of a Mastodon list as the API answers it: the entities (newest first, `limit`
+/// between 1 and `max` of `(default, max)`, `default` when not given) and a `Link` header naming the neighbour
+/// pages by `key` (an id, or an internal one such as a conversation's last status), keeping
+/// the `keep` parameters.
+pub(crate) fn paged_response<T>(
+    items: Vec<&T>,
+    key: impl Fn(&T) -> u64,
+    params: &Params,
+    (default, max): (usize, usize),
+    url: &str,
+    keep: &[&str],
+    entity: impl Fn(&T) -> Value,
+) -> Response {
+    let (page, limit) = paginate(items, &key, params, default, max);
+    let body: Vec<Value> = page.iter().map(|item| entity(item)).collect();
+    let mut response = json_response(StatusCode::OK, &Value::Array(body));
+    let first = page.first().map(|item| key(item).to_string());
+    let last = page.last().map(|item| key(item).to_string());
+    if let Some(link) = link_header(
+        url,
+        &kept_params(params, keep),
+        first.as_deref(),
+        last.as_deref(),
+        page.len() == limit,
+    ) {
+        response.headers_mut().insert(LINK, link);
+    }
+    response
+}
+
 pub(crate) fn kept_params(params: &Params, keys: &[&str]) -> Vec<(String, String)> {
     keys.iter()
         .filter_map(|&key| params.str(key).map(|value| (key.to_owned(), value)))
@@ -1253,21 +1283,15 @@ pub(crate) async fn account_statuses(
         .filter(|s| !exclude_replies || s.in_reply_to_id.is_none())
         .filter(|s| !only_media || !s.media_ids.is_empty())
         .collect();
-    let (page, limit) = paginate(candidates, |s| id_number(&s.id), &params, 20, 40);
-    let body: Vec<Value> = page.iter().map(|s| status_entity(&state, s)).collect();
-    let mut response = json_response(StatusCode::OK, &Value::Array(body));
-    let url = format!("{}api/v1/accounts/{ACCOUNT_ID}/statuses", base(&state));
-    let keep = kept_params(&params, &["limit", "only_media", "exclude_replies"]);
-    if let Some(link) = link_header(
-        &url,
-        &keep,
-        page.first().map(|s| s.id.as_str()),
-        page.last().map(|s| s.id.as_str()),
-        page.len() == limit,
-    ) {
-        response.headers_mut().insert(LINK, link);
-    }
-    response
+    paged_response(
+        candidates,
+        |s| id_number(&s.id),
+        &params,
+        (20, 40),
+        &format!("{}api/v1/accounts/{ACCOUNT_ID}/statuses", base(&state)),
+        &["limit", "only_media", "exclude_replies"],
+        |s| status_entity(&state, s),
+    )
 }
 
 /// `GET /api/v1/scheduled_statuses`.
@@ -1286,21 +1310,15 @@ pub(crate) async fn list_scheduled(
         .iter()
         .filter(|s| !s.deleted && s.published_status_id.is_none())
         .collect();
-    let (page, limit) = paginate(pending, |s| id_number(&s.id), &params, 20, 40);
-    let body: Vec<Value> = page.iter().map(|s| scheduled_entity(&state, s)).collect();
-    let mut response = json_response(StatusCode::OK, &Value::Array(body));
-    let url = format!("{}api/v1/scheduled_statuses", base(&state));
-    let keep = kept_params(&params, &["limit"]);
-    if let Some(link) = link_header(
-        &url,
-        &keep,
-        page.first().map(|s| s.id.as_str()),
-        page.last().map(|s| s.id.as_str()),
-        page.len() == limit,
-    ) {
-        response.headers_mut().insert(LINK, link);
-    }
-    response
+    paged_response(
+        pending,
+        |s| id_number(&s.id),
+        &params,
+        (20, 40),
+        &format!("{}api/v1/scheduled_statuses", base(&state)),
+        &["limit"],
+        |s| scheduled_entity(&state, s),
+    )
 }
 
 /// `GET /api/v1/scheduled_statuses/:id`.
