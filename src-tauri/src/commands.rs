@@ -437,7 +437,7 @@ pub async fn change_inbox(
     ids: Vec<String>,
     change: InboxChange,
 ) -> IpcResult<u32> {
-    let changed = state.core()?.inbox().change(&ids, &change).await?;
+    let changed = state.core()?.change_inbox(&ids, &change).await?;
     Ok(u32::try_from(changed).unwrap_or(u32::MAX))
 }
 

@@ -218,7 +218,7 @@ async function mastodonCalls(method, pattern) {
   return requests.filter((r) => r.method === method && pattern.test(r.path) && r.status === 200);
 }
 
-test("a Mastodon direct message arrives by itself, counts in the badge, is liked, unliked and answered privately; a sync from the CLI reaches the window", async () => {
+test("a Mastodon direct message arrives by itself, counts in the badge, is read there too, liked, unliked and answered privately; a sync from the CLI reaches the window", async () => {
   const data = newDataDir();
   cli(data, "workspace", "add", "Café", "--tz", "Europe/Berlin");
   await fakes.blueskyControl("POST", "/_fake/accounts", { handle: "cafe.test", email: "cafe@example.com", password: "cafe-pass-1234", displayName: "Café" });
@@ -249,6 +249,12 @@ test("a Mastodon direct message arrives by itself, counts in the badge, is liked
   // Opening reads it: the badge follows.
   const panel = await openConversation(driver, dmRow);
   await driver.wait(async () => (await badgeCount(driver)) === before, 10_000, "the badge did not follow the read message");
+  // ... and Mastodon is told, so its own app shows the conversation read too.
+  await driver.wait(
+    async () => (await mastodonCalls("POST", new RegExp(`/conversations/${dm.statusId}/read$`))).length === 1,
+    10_000,
+    "Mastodon was not told the conversation was read",
+  );
 
   // Like, then take the like back: favourite, then unfavourite, on the message's status.
   const subject = await panel.findElement(By.css('[data-testid="thread-post"][data-subject="true"]'));

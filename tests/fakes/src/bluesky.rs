@@ -436,6 +436,40 @@ impl FakeBluesky {
             .unwrap_or_else(|err| panic!("FakeBluesky::add_chat_message: {err}"))
     }
 
+    /// How many messages of a conversation `handle` has not read.
+    pub fn chat_unread(&self, handle: &str, convo_id: &str) -> usize {
+        let state = lock(&self.shared.state);
+        let did = state
+            .accounts
+            .iter()
+            .find(|a| a.handle == handle)
+            .map(|a| a.did.clone())
+            .unwrap_or_default();
+        state
+            .notify
+            .convos
+            .iter()
+            .find(|c| c.id == convo_id)
+            .map_or(0, |c| c.unread_for(&did))
+    }
+
+    /// `handle` read the conversation in Bluesky's own app, up to its newest message.
+    pub fn read_chat_elsewhere(&self, handle: &str, convo_id: &str) {
+        let mut state = lock(&self.shared.state);
+        let did = state
+            .accounts
+            .iter()
+            .find(|a| a.handle == handle)
+            .map(|a| a.did.clone())
+            .unwrap_or_default();
+        if let Some(c) = state.notify.convos.iter_mut().find(|c| c.id == convo_id)
+            && let Some(rev) = c.messages.last().map(|m| m.rev.clone())
+        {
+            c.read.retain(|(d, _)| *d != did);
+            c.read.push((did, rev));
+        }
+    }
+
     /// Every chat message in every conversation, as (conversation id, message).
     pub fn chat_messages(&self) -> Vec<(String, notify::ChatMessage)> {
         lock(&self.shared.state)
@@ -765,6 +799,7 @@ fn dispatch(shared: &Shared, nsid: &str, req: &Xrpc) -> XrpcResult {
         "chat.bsky.convo.listConvos" => (Kind::Query, notify::list_convos),
         "chat.bsky.convo.getMessages" => (Kind::Query, notify::get_messages),
         "chat.bsky.convo.sendMessage" => (Kind::Procedure, notify::send_message),
+        "chat.bsky.convo.updateRead" => (Kind::Procedure, notify::update_read),
         _ => {
             return Err(XrpcError::new(
                 StatusCode::NOT_IMPLEMENTED,

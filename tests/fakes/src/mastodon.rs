@@ -405,6 +405,12 @@ impl FakeMastodon {
         notify::mark_read_containing(&mut state, status_id)
     }
 
+    /// Whether the conversation `id` has messages the signed-in person has not read (`None`
+    /// when there is no such conversation).
+    pub fn conversation_unread(&self, id: &str) -> Option<bool> {
+        notify::conversation_unread(&lock(&self.shared.state), id)
+    }
+
     /// Favourites and reblogs received, as (favourite | reblog, status id).
     pub fn reactions(&self) -> Vec<(String, String)> {
         lock(&self.shared.state).notify.reactions.clone()

@@ -193,6 +193,54 @@ impl Publisher {
         self.send_reply(&outbox_id).await
     }
 
+    /// Tells the networks that these items were read here: a Mastodon direct conversation
+    /// (`POST /api/v1/conversations/:id/read`) or a Bluesky chat (`updateRead`), once per
+    /// conversation. Other kinds have no read state on the network. A conversation the
+    /// network does not know (or refuses) is skipped and logged. Returns how many were told.
+    pub async fn mark_read_on_networks(&self, item_ids: &[String]) -> Result<u32> {
+        let mut conversations = std::collections::BTreeSet::new();
+        for id in item_ids {
+            let Ok(id) = id.parse::<i64>() else { continue };
+            let row: Option<(String, String, Option<String>)> = sqlx::query_as(
+                "SELECT account_id, network, conversation_id FROM inbox_items WHERE id = ? AND kind = 'dm'",
+            )
+            .bind(id)
+            .fetch_optional(self.store.pool())
+            .await?;
+            if let Some((account, network, Some(conversation))) = row {
+                conversations.insert((account, network, conversation));
+            }
+        }
+        let mut told = 0;
+        for (account, network, conversation) in conversations {
+            let result = match network.as_str() {
+                "mastodon" => match self.mastodon_for(&account).await {
+                    Ok((client, token)) => client
+                        .mark_conversation_read(&token, &conversation)
+                        .await
+                        .map_err(Error::Network),
+                    Err(e) => Err(e),
+                },
+                "bluesky" => {
+                    self.accounts
+                        .with_bluesky(&account, |b, pds, access| {
+                            let conversation = conversation.clone();
+                            async move { b.update_read(&pds, &access, &conversation).await }
+                        })
+                        .await
+                }
+                _ => continue,
+            };
+            match result {
+                Ok(()) => told += 1,
+                Err(e) => {
+                    tracing::info!(account = %account, error = %e, "could not mark a conversation read on the network");
+                }
+            }
+        }
+        Ok(told)
+    }
+
     /// Sends the queued replies, oldest first. Returns how many went out.
     pub async fn flush_outbox(&self) -> Result<usize> {
         let queued: Vec<String> = sqlx::query_scalar(

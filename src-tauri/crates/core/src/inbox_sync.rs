@@ -495,7 +495,21 @@ pub async fn sync_bluesky_chat(
                     created_at: utc_ms(&m.sent_at),
                 });
             }
-            new_items += u32::try_from(inbox.ingest(&batch).await?.len()).unwrap_or(u32::MAX);
+            let ids = inbox.ingest(&batch).await?;
+            new_items += u32::try_from(ids.len()).unwrap_or(u32::MAX);
+            if convo.unread_count == 0 {
+                // Read in Bluesky's own app already.
+                let ids: Vec<String> = ids.iter().map(i64::to_string).collect();
+                inbox
+                    .change(
+                        &ids,
+                        &crate::inbox::InboxChange {
+                            read: Some(true),
+                            ..Default::default()
+                        },
+                    )
+                    .await?;
+            }
             match (next, stop) {
                 (Some(n), false) => page_cursor = Some(n),
                 _ => break 'pages,

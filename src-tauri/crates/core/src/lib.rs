@@ -284,6 +284,23 @@ impl Core {
         .await
     }
 
+    /// Marks inbox items (read, done, important, labels). Direct messages marked read are
+    /// marked read on their network too, in the background (the change here does not wait
+    /// for the network, nor fail with it).
+    pub async fn change_inbox(&self, ids: &[String], change: &inbox::InboxChange) -> Result<u64> {
+        let changed = self.inbox.change(ids, change).await?;
+        if change.read == Some(true) {
+            let publisher = self.publisher.clone();
+            let ids = ids.to_vec();
+            tokio::spawn(async move {
+                if let Err(e) = publisher.mark_read_on_networks(&ids).await {
+                    tracing::info!(error = %e, "could not mark items read on their networks");
+                }
+            });
+        }
+        Ok(changed)
+    }
+
     /// Reads new notifications of every account of a workspace (or all) into the inbox.
     pub async fn sync_inbox(
         &self,

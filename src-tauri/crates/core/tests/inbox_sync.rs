@@ -922,3 +922,67 @@ async fn two_syncs_of_one_account_at_once_read_the_backfill_once() {
         "the second sync went on from the first one's cursor"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn direct_messages_read_here_are_read_on_the_network_and_the_other_way_round() {
+    let env = env().await;
+    // Mastodon: marking the message read here marks its conversation read there.
+    let first = env.mastodon.add_direct_message(
+        "fan@other.example",
+        "<p>@ada Gibt es Gutscheine?</p>",
+        None,
+    );
+    env.bsky
+        .add_chat_message("ada.test", "fan.test", "Habt ihr WLAN?");
+    env.core.sync_inbox(Some(&env.workspace)).await.unwrap();
+    let items = all_items(&env).await;
+    let masto = items.iter().find(|i| i.network == "mastodon").unwrap();
+    let bsky = items.iter().find(|i| i.network == "bluesky").unwrap();
+    assert!(!masto.read && !bsky.read);
+    let convo = bsky.conversation_id.clone().unwrap();
+    assert_eq!(env.mastodon.conversation_unread(&first), Some(true));
+    assert_eq!(env.bsky.chat_unread("ada.test", &convo), 1);
+
+    env.core
+        .change_inbox(
+            &[masto.id.clone(), bsky.id.clone()],
+            &postwerk_core::inbox::InboxChange {
+                read: Some(true),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    // The networks are told in the background.
+    for _ in 0..100 {
+        if env.mastodon.conversation_unread(&first) == Some(false)
+            && env.bsky.chat_unread("ada.test", &convo) == 0
+        {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert_eq!(env.mastodon.conversation_unread(&first), Some(false));
+    assert_eq!(env.bsky.chat_unread("ada.test", &convo), 0);
+    // Telling again is harmless; what is not an item is skipped.
+    assert_eq!(
+        env.core
+            .publisher()
+            .mark_read_on_networks(&[masto.id.clone(), "not-an-id".into()])
+            .await
+            .unwrap(),
+        1
+    );
+
+    // A chat read in Bluesky's own app comes in read.
+    env.bsky
+        .add_chat_message("ada.test", "fan.test", "Schon gesehen?");
+    env.bsky.read_chat_elsewhere("ada.test", &convo);
+    env.core.sync_inbox(Some(&env.workspace)).await.unwrap();
+    let seen = all_items(&env)
+        .await
+        .into_iter()
+        .find(|i| i.text == "Schon gesehen?")
+        .unwrap();
+    assert!(seen.read);
+}

@@ -779,6 +779,9 @@ pub struct Convo {
     #[serde(default)]
     pub rev: String,
     pub members: Vec<ConvoMember>,
+    /// Messages the signed-in account has not read (0: read everywhere).
+    #[serde(default)]
+    pub unread_count: u32,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
@@ -860,6 +863,21 @@ impl Bluesky {
             .filter_map(|m| serde_json::from_value(m).ok())
             .collect();
         Ok((messages, page.cursor))
+    }
+
+    /// `chat.bsky.convo.updateRead`: the conversation is read up to its newest message.
+    pub async fn update_read(&self, pds: &Url, access: &Secret, convo_id: &str) -> Result<()> {
+        self.call(
+            self.http
+                .reqwest()
+                .post(xrpc(pds, "chat.bsky.convo.updateRead"))
+                .header("atproto-proxy", CHAT_PROXY)
+                .bearer_auth(access.expose())
+                .json(&serde_json::json!({ "convoId": convo_id })),
+            Op::Read,
+        )
+        .await?;
+        Ok(())
     }
 
     /// `chat.bsky.convo.sendMessage`.

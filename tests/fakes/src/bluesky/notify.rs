@@ -369,6 +369,23 @@ pub(crate) struct Convo {
     /// (did, handle) of each member.
     pub members: Vec<(String, String)>,
     pub messages: Vec<ChatMessage>,
+    /// (member did, rev): what each member has read up to.
+    pub read: Vec<(String, String)>,
+}
+
+impl Convo {
+    /// Messages of others that `did` has not read.
+    pub(crate) fn unread_for(&self, did: &str) -> usize {
+        let read = self
+            .read
+            .iter()
+            .find(|(d, _)| d == did)
+            .map(|(_, rev)| rev.as_str());
+        self.messages
+            .iter()
+            .filter(|m| m.sender_did != did && read.is_none_or(|r| m.rev.as_str() > r))
+            .count()
+    }
 }
 
 #[derive(Debug, Clone, serde::Serialize)]
@@ -431,6 +448,7 @@ impl BskyState {
                         (from_did.clone(), from_handle.to_string()),
                     ],
                     messages: Vec::new(),
+                    read: Vec::new(),
                 });
                 self.notify.convos.len() - 1
             }
@@ -508,7 +526,7 @@ pub(super) fn list_convos(shared: &Shared, req: &Xrpc) -> XrpcResult {
                 "members": c.members.iter().map(|(d, h)| json!({ "did": d, "handle": h, "displayName": format!("{} (fan)", h.split('.').next().unwrap_or("")) })).collect::<Vec<_>>(),
                 "lastMessage": c.messages.last().map(message_view),
                 "muted": false,
-                "unreadCount": c.messages.iter().filter(|m| m.sender_did != did).count(),
+                "unreadCount": c.unread_for(&did),
             })
         })
         .collect();
@@ -552,6 +570,38 @@ pub(super) fn get_messages(shared: &Shared, req: &Xrpc) -> XrpcResult {
 }
 
 /// `chat.bsky.convo.sendMessage {convoId, message: {text}}`.
+/// `chat.bsky.convo.updateRead {convoId, messageId?}`: read up to that message (the newest
+/// when left out). Answers `{convo}`.
+pub(super) fn update_read(shared: &Shared, req: &Xrpc) -> XrpcResult {
+    require_chat_proxy(req)?;
+    let input = req.json_input()?;
+    let mut state = lock(&shared.state);
+    let did = authenticate_access(&state, req)?;
+    let convo_id = input
+        .get("convoId")
+        .and_then(Value::as_str)
+        .ok_or_else(|| XrpcError::invalid_request("Input must have the property \"convoId\""))?;
+    let message_id = input.get("messageId").and_then(Value::as_str);
+    let Some(convo) = state
+        .notify
+        .convos
+        .iter_mut()
+        .find(|c| c.id == convo_id && c.members.iter().any(|(d, _)| *d == did))
+    else {
+        return Err(XrpcError::invalid_request("Convo not found"));
+    };
+    let upto = match message_id {
+        Some(id) => convo.messages.iter().find(|m| m.id == id),
+        None => convo.messages.last(),
+    }
+    .map(|m| m.rev.clone())
+    .ok_or_else(|| XrpcError::invalid_request("Message not found"))?;
+    convo.read.retain(|(d, _)| *d != did);
+    convo.read.push((did.clone(), upto));
+    let unread = convo.unread_for(&did);
+    json_ok(&json!({ "convo": { "id": convo.id, "unreadCount": unread } }))
+}
+
 pub(super) fn send_message(shared: &Shared, req: &Xrpc) -> XrpcResult {
     require_chat_proxy(req)?;
     let input = req.json_input()?;

@@ -441,6 +441,11 @@ pub(crate) async fn list_conversations(
     )
 }
 
+pub(crate) fn conversation_unread(state: &MastoState, id: &str) -> Option<bool> {
+    let c = conversations(state).into_iter().find(|c| c.id == id)?;
+    conversation_entity(state, &c)["unread"].as_bool()
+}
+
 /// Marks read the conversation that holds this status.
 pub(crate) fn mark_read_containing(state: &mut MastoState, status_id: &str) -> bool {
     // A status's conversation is its thread's first direct status.
