@@ -356,6 +356,27 @@ impl Publisher {
                         }
                     })
                     .await;
+                // The answer may have been lost after the record was made: ask for it by its
+                // key before forgetting it, so a second click does not like twice.
+                let created = match created {
+                    Err(Error::Network(e)) if e.is_retryable() => {
+                        let found =
+                            self.accounts
+                                .with_bluesky(&s.account_id, |b, pds, access| {
+                                    let did = did.clone();
+                                    let rkey = rkey.clone();
+                                    async move {
+                                        b.get_record(&pds, &access, &did, collection, &rkey).await
+                                    }
+                                })
+                                .await;
+                        match found {
+                            Ok(Some(record)) => Ok(record),
+                            _ => Err(Error::Network(e)),
+                        }
+                    }
+                    other => other,
+                };
                 match created {
                     Ok(created) => {
                         remember(Some(created.uri)).await?;

@@ -986,3 +986,48 @@ async fn direct_messages_read_here_are_read_on_the_network_and_the_other_way_rou
         .unwrap();
     assert!(seen.read);
 }
+
+#[tokio::test]
+async fn a_like_whose_answer_was_lost_is_found_by_its_key_and_not_made_twice() {
+    use postwerk_core::inbox_thread::Reaction;
+    let env = env().await;
+    env.bsky.add_notification(
+        "ada.test",
+        "mention",
+        "dora.test",
+        Some("@ada.test Schöner Laden!"),
+        None,
+    );
+    env.core.sync_inbox(Some(&env.workspace)).await.unwrap();
+    let item = all_items(&env).await.remove(0);
+    // The PDS stores the like, then the connection drops before the answer.
+    env.bsky
+        .drop_after_next("/xrpc/com.atproto.repo.createRecord");
+    let publisher = env.core.publisher();
+    publisher
+        .react(&item.id, None, Reaction::Like, true)
+        .await
+        .unwrap();
+    publisher
+        .react(&item.id, None, Reaction::Like, true)
+        .await
+        .unwrap();
+    let likes = env
+        .bsky
+        .records()
+        .into_iter()
+        .filter(|r| r.collection == "app.bsky.feed.like" && !r.deleted)
+        .count();
+    assert_eq!(likes, 1);
+    // And it can be taken back.
+    publisher
+        .react(&item.id, None, Reaction::Like, false)
+        .await
+        .unwrap();
+    assert!(
+        env.bsky
+            .records()
+            .iter()
+            .all(|r| r.collection != "app.bsky.feed.like" || r.deleted)
+    );
+}

@@ -578,16 +578,25 @@ impl Bluesky {
         did: &str,
         rkey: &str,
     ) -> Result<Option<StrongRef>> {
+        self.get_record(pds, access, did, "app.bsky.feed.post", rkey)
+            .await
+    }
+
+    /// The record of a collection (a post, a like, a repost) with this key, if it exists.
+    pub async fn get_record(
+        &self,
+        pds: &Url,
+        access: &Secret,
+        did: &str,
+        collection: &str,
+        rkey: &str,
+    ) -> Result<Option<StrongRef>> {
         let result = self
             .call(
                 self.http
                     .reqwest()
                     .get(xrpc(pds, "com.atproto.repo.getRecord"))
-                    .query(&[
-                        ("repo", did),
-                        ("collection", "app.bsky.feed.post"),
-                        ("rkey", rkey),
-                    ])
+                    .query(&[("repo", did), ("collection", collection), ("rkey", rkey)])
                     .bearer_auth(access.expose()),
                 Op::Read,
             )
