@@ -7,7 +7,7 @@ use std::process::Stdio;
 use postwerk_fakes::{FakeBluesky, FakeMastodon};
 
 mod common;
-use common::{accounts, add_mastodon, command, ok, run};
+use common::{accounts, add_mastodon, bluesky_shop, command, ok, run};
 
 #[tokio::test(flavor = "multi_thread")]
 #[ignore = "needs the OS keychain: runs through scripts/test"]
@@ -116,34 +116,8 @@ async fn mastodon_add_prints_the_sign_in_page_and_waits_for_the_browser() {
 #[ignore = "needs the OS keychain: runs through scripts/test"]
 async fn post_publishes_now_and_prints_each_outcome() {
     let bsky = FakeBluesky::start().await;
-    bsky.add_account(
-        "ada.test",
-        "ada@example.com",
-        "app-pass-1234",
-        "Ada Lovelace",
-    );
-    let dir = tempfile::tempdir().unwrap();
+    let (dir, id) = bluesky_shop(&bsky, "Europe/Berlin");
     let data = dir.path();
-    ok(&run(
-        data,
-        &bsky,
-        &["workspace", "add", "Acme", "--tz", "Europe/Berlin"],
-        "",
-    ));
-    ok(&run(
-        data,
-        &bsky,
-        &[
-            "account",
-            "add",
-            "bluesky",
-            "--identifier",
-            "ada.test",
-            "--password-stdin",
-        ],
-        "app-pass-1234\n",
-    ));
-    let id = accounts(data, &bsky)[0]["id"].as_str().unwrap().to_string();
     let out = ok(&run(
         data,
         &bsky,
@@ -177,34 +151,8 @@ async fn post_publishes_now_and_prints_each_outcome() {
 #[ignore = "needs the OS keychain: runs through scripts/test"]
 async fn post_at_queues_and_only_one_daemon_owns_the_data_folder() {
     let bsky = FakeBluesky::start().await;
-    bsky.add_account(
-        "ada.test",
-        "ada@example.com",
-        "app-pass-1234",
-        "Ada Lovelace",
-    );
-    let dir = tempfile::tempdir().unwrap();
+    let (dir, id) = bluesky_shop(&bsky, "America/New_York");
     let data = dir.path();
-    ok(&run(
-        data,
-        &bsky,
-        &["workspace", "add", "Acme", "--tz", "America/New_York"],
-        "",
-    ));
-    ok(&run(
-        data,
-        &bsky,
-        &[
-            "account",
-            "add",
-            "bluesky",
-            "--identifier",
-            "ada.test",
-            "--password-stdin",
-        ],
-        "app-pass-1234\n",
-    ));
-    let id = accounts(data, &bsky)[0]["id"].as_str().unwrap().to_string();
 
     let when = (chrono::Utc::now() + chrono::Duration::hours(2))
         .with_timezone(&chrono_tz::America::New_York)
@@ -263,29 +211,8 @@ async fn post_at_queues_and_only_one_daemon_owns_the_data_folder() {
 #[ignore = "needs the OS keychain: runs through scripts/test"]
 async fn queue_slots_post_queue_then_move_pause_and_cancel() {
     let bsky = FakeBluesky::start().await;
-    bsky.add_account("ada.test", "ada@example.com", "app-pass-1234", "Ada");
-    let dir = tempfile::tempdir().unwrap();
+    let (dir, id) = bluesky_shop(&bsky, "Asia/Tokyo");
     let data = dir.path();
-    ok(&run(
-        data,
-        &bsky,
-        &["workspace", "add", "Laden", "--tz", "Asia/Tokyo"],
-        "",
-    ));
-    ok(&run(
-        data,
-        &bsky,
-        &[
-            "account",
-            "add",
-            "bluesky",
-            "--identifier",
-            "ada.test",
-            "--password-stdin",
-        ],
-        "app-pass-1234\n",
-    ));
-    let id = accounts(data, &bsky)[0]["id"].as_str().unwrap().to_string();
 
     // Without queue times, --queue says what to do and leaves nothing behind.
     let refused = run(

@@ -109,3 +109,32 @@ pub async fn add_mastodon(
         .unwrap()
         .unwrap()
 }
+
+/// A data folder with one workspace in `tz` and the Bluesky account `ada.test` connected
+/// through the CLI (password on stdin). Returns the folder and the account's id.
+pub fn bluesky_shop(bsky: &FakeBluesky, tz: &str) -> (tempfile::TempDir, String) {
+    bsky.add_account("ada.test", "ada@example.com", "app-pass-1234", "Ada");
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path();
+    ok(&run(
+        data,
+        bsky,
+        &["workspace", "add", "Acme", "--tz", tz],
+        "",
+    ));
+    ok(&run(
+        data,
+        bsky,
+        &[
+            "account",
+            "add",
+            "bluesky",
+            "--identifier",
+            "ada.test",
+            "--password-stdin",
+        ],
+        "app-pass-1234\n",
+    ));
+    let id = accounts(data, bsky)[0]["id"].as_str().unwrap().to_string();
+    (dir, id)
+}
