@@ -1,7 +1,8 @@
-//! Bringing each account's notifications into the inbox with a stored cursor: on first
-//! connect a backfill (30 days or 500 items, whichever comes first), afterwards only what is
-//! newer than the cursor, page by page, the cursor stored after each page is safely stored
-//! (so a restart resumes without gaps; items already stored are skipped).
+//! Bringing each account's notifications and direct messages (Mastodon conversations,
+//! Bluesky chat) into the inbox with stored cursors: on first connect a backfill (30 days or
+//! 500 items, whichever comes first), afterwards only what is newer than the cursor, page by
+//! page; a cursor moves only once what it covers is safely stored (so a restart resumes
+//! without gaps; items already stored are skipped).
 
 use chrono::{DateTime, Utc};
 use postwerk_networks::bluesky::{self, BskyNotification};
