@@ -140,6 +140,17 @@ async fn target_of(core: &Core, post: &str) -> String {
         .unwrap()
 }
 
+impl Paused {
+    /// A draft of `text` for one account, scheduled at `at` (the workspace's wall clock):
+    /// (post id, target id).
+    async fn scheduled(&self, env: &Env, text: &str, account: &str, at: &str) -> (String, String) {
+        let post = env.draft(text, vec![], env.only(account)).await;
+        self.core.schedule_post(&post, at).await.unwrap();
+        let target = target_of(&self.core, &post).await;
+        (post, target)
+    }
+}
+
 fn utc(s: &str) -> DateTime<Utc> {
     DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
 }
@@ -159,44 +170,33 @@ async fn posts_go_out_at_their_due_millisecond_and_retries_at_what_the_network_a
     let start =
         Utc.with_ymd_and_hms(2026, 12, 1, 8, 59, 59).unwrap() + chrono::Duration::milliseconds(123);
     let mut p = pause_at(&env, start).await;
-    let first = env
-        .draft("Punkt zehn", vec![], env.only(&env.bsky_account))
+    let (_, first_t) = p
+        .scheduled(&env, "Punkt zehn", &env.bsky_account, "2026-12-01 10:00")
         .await;
-    let second = env
-        .draft("Eine Minute später", vec![], env.only(&env.bsky_account))
-        .await;
-    let held = env
-        .draft("Mastodon hält das", vec![], env.only(&env.masto_account))
-        .await;
-    let soon = env
-        .draft(
-            "Zu knapp für Mastodon",
-            vec![],
-            env.only(&env.masto_account),
+    let (_, second_t) = p
+        .scheduled(
+            &env,
+            "Eine Minute später",
+            &env.bsky_account,
+            "2026-12-01 10:01",
         )
         .await;
-    p.core
-        .schedule_post(&first, "2026-12-01 10:00")
-        .await
-        .unwrap();
-    p.core
-        .schedule_post(&second, "2026-12-01 10:01")
-        .await
-        .unwrap();
-    p.core
-        .schedule_post(&held, "2026-12-01 10:30")
-        .await
-        .unwrap();
-    p.core
-        .schedule_post(&soon, "2026-12-01 10:05")
-        .await
-        .unwrap();
-    let (first_t, second_t, held_t, soon_t) = (
-        target_of(&p.core, &first).await,
-        target_of(&p.core, &second).await,
-        target_of(&p.core, &held).await,
-        target_of(&p.core, &soon).await,
-    );
+    let (held, held_t) = p
+        .scheduled(
+            &env,
+            "Mastodon hält das",
+            &env.masto_account,
+            "2026-12-01 10:30",
+        )
+        .await;
+    let (_, soon_t) = p
+        .scheduled(
+            &env,
+            "Zu knapp für Mastodon",
+            &env.masto_account,
+            "2026-12-01 10:05",
+        )
+        .await;
     p.start_scheduler();
 
     // At once: the post 30 minutes ahead goes to Mastodon's scheduler; the one 5 min 0.877 s
@@ -364,14 +364,14 @@ async fn on_start_a_post_within_the_grace_window_goes_out_and_a_later_one_is_mis
 async fn an_account_that_needs_reconnecting_holds_its_posts_until_it_is_reconnected() {
     let env = env().await;
     let mut p = pause_at(&env, utc("2026-12-01T08:00:00.000Z")).await;
-    let post = env
-        .draft("Warte auf mich", vec![], env.only(&env.bsky_account))
+    let (post, target) = p
+        .scheduled(
+            &env,
+            "Warte auf mich",
+            &env.bsky_account,
+            "2026-12-01 09:10",
+        )
         .await;
-    p.core
-        .schedule_post(&post, "2026-12-01 09:10")
-        .await
-        .unwrap();
-    let target = target_of(&p.core, &post).await;
     sqlx::query("UPDATE accounts SET health = 'needs_reconnect', health_detail = 'the app password was revoked' WHERE id = ?")
         .bind(&env.bsky_account)
         .execute(p.core.store().pool())
@@ -407,14 +407,9 @@ async fn an_account_that_needs_reconnecting_holds_its_posts_until_it_is_reconnec
 async fn moving_pausing_and_cancelling_a_post_held_by_mastodon_is_passed_on() {
     let env = env().await;
     let mut p = pause_at(&env, utc("2026-12-01T08:00:00.000Z")).await;
-    let post = env
-        .draft("Verschiebbar", vec![], env.only(&env.masto_account))
+    let (_, target) = p
+        .scheduled(&env, "Verschiebbar", &env.masto_account, "2026-12-01 12:00")
         .await;
-    p.core
-        .schedule_post(&post, "2026-12-01 12:00")
-        .await
-        .unwrap();
-    let target = target_of(&p.core, &post).await;
     p.start_scheduler();
     p.wait_for(&target, "handed_off").await;
     let held = env.mastodon.scheduled();
